@@ -1,0 +1,8 @@
+#!/bin/sh
+# test.sh: installs what is missing, builds, and runs every test (unit and integration).
+# Integration tests need root. Extra arguments go to ctest (e.g. -L unit).
+set -eu
+cd "$(dirname "$0")/.."
+./scripts/install-deps.sh
+./scripts/build.sh release
+ctest --preset release -j1 "$@"

@@ -1,0 +1,71 @@
+#pragma once
+// Result<T> = std::expected<T, Error>, with TRY / TRY_CTX to propagate errors.
+
+#include <expected>
+#include <utility>
+
+#include "base/error.h"
+
+namespace quai {
+
+template <class T>
+using Result = std::expected<T, Error>;
+using Status = Result<void>;
+
+inline std::unexpected<Error> fail(Error error) { return std::unexpected(std::move(error)); }
+
+template <class... Args>
+std::unexpected<Error> fail(Errc code, fmt::format_string<Args...> format, Args&&... args) {
+  return std::unexpected(Error(code, fmt::format(format, std::forward<Args>(args)...)));
+}
+
+/// A failed system call as an error value; call right after the call so errno is fresh.
+template <class... Args>
+std::unexpected<Error> fail_errno(int sys_errno, fmt::format_string<Args...> format,
+                                  Args&&... args) {
+  return std::unexpected(
+      Error::from_errno(sys_errno, fmt::format(format, std::forward<Args>(args)...)));
+}
+
+inline Status ok() { return {}; }
+
+/// Returns `result` with a context frame added to its error, if any.
+template <class T, class... Args>
+Result<T> with_context(Result<T> result, fmt::format_string<Args...> format, Args&&... args) {
+  if (!result) result.error().add_context(fmt::format(format, std::forward<Args>(args)...));
+  return result;
+}
+
+}  // namespace quai
+
+// TRY(expr): evaluates to the value of a Result, or returns its error from the enclosing
+// function. A GNU statement expression, so it works in initialisers: auto x = TRY(f());
+#define TRY(expr)                                                 \
+  ({                                                              \
+    auto&& quai_try_result_ = (expr);                             \
+    if (!quai_try_result_.has_value())                            \
+      return ::std::unexpected(std::move(quai_try_result_).error()); \
+    std::move(quai_try_result_).value();                          \
+  })
+
+// TRY_CTX(expr, format, args...): like TRY, and adds a context frame to the error.
+#define TRY_CTX(expr, ...)                                                     \
+  ({                                                                           \
+    auto&& quai_try_result_ = (expr);                                          \
+    if (!quai_try_result_.has_value()) {                                       \
+      auto quai_try_error_ = std::move(quai_try_result_).error();              \
+      quai_try_error_.add_context(::fmt::format(__VA_ARGS__));                 \
+      return ::std::unexpected(std::move(quai_try_error_));                    \
+    }                                                                          \
+    std::move(quai_try_result_).value();                                       \
+  })
+
+// QUAI_CHECK(cond): a broken invariant is a bug; abort with file:line.
+#define QUAI_CHECK(cond)                                                              \
+  do {                                                                                \
+    if (!(cond)) ::quai::check_failed(#cond, __FILE__, __LINE__);                     \
+  } while (0)
+
+namespace quai {
+[[noreturn]] void check_failed(const char* condition, const char* file, int line);
+}

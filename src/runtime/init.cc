@@ -1,0 +1,158 @@
+// The container's init: joins and creates namespaces, builds the root filesystem, waits
+// for `start` on exec.fifo, then becomes the container's process.
+//
+// It runs in a single-threaded child of the runtime, so allocating is safe; it never
+// returns to the caller's stack frames (every path ends in exec or _exit).
+
+#include <fcntl.h>
+#include <linux/sched.h>
+#include <sched.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+
+#include "runtime/hooks.h"
+#include "runtime/internal/init.h"
+#include "runtime/namespaces.h"
+#include "runtime/process.h"
+#include "runtime/rlimits.h"
+#include "runtime/rootfs.h"
+#include "sys/file_io.h"
+#include "sys/syscalls.h"
+
+namespace quai::runtime::internal {
+namespace {
+
+Status join_namespaces_by_path(const Spec& spec, bool user_only) {
+  if (!spec.linux_) return ok();
+  // The user namespace goes first: the others are owned by it.
+  for (const auto& ns : spec.linux_->namespaces) {
+    if (ns.path.empty() || (ns.type == "user") != user_only) continue;
+    TRY_CTX(join_namespace(ns.path, ns.type), "linux.namespaces \"{}\"", ns.type);
+  }
+  return ok();
+}
+
+Status become_root_in_user_ns() {
+  if (::setresgid(0, 0, 0) != 0) return fail_errno(errno, "setgid 0 in the user namespace");
+  if (::setresuid(0, 0, 0) != 0) return fail_errno(errno, "setuid 0 in the user namespace");
+  return ok();
+}
+
+// Double-fork path: the first child enters or creates the user namespace (the parent
+// writes its id maps), joins the other namespaces, unshares the new ones, then clones the
+// real init with CLONE_PARENT so the runtime is its parent, and exits.
+Status intermediate_stage(const InitConfig& config, SyncChannel& channel) {
+  const Spec& spec = *config.spec;
+  TRY(join_namespaces_by_path(spec, true));
+  if (config.new_user_ns) {
+    if (::unshare(CLONE_NEWUSER) != 0) return fail_errno(errno, "unshare user namespace");
+    TRY(channel.send(SyncStep::UserMaps));
+    TRY(channel.expect(SyncStep::Go));
+  }
+  if (spec.has_namespace("user")) TRY(become_root_in_user_ns());
+  TRY(join_namespaces_by_path(spec, false));
+  if (config.unshare_flags != 0 && ::unshare(config.unshare_flags) != 0) {
+    return fail_errno(errno, "unshare namespaces");
+  }
+  struct clone_args args = {};
+  // clone3 refuses an exit_signal with CLONE_PARENT; the child inherits ours (SIGCHLD).
+  args.flags = CLONE_PARENT;
+  pid_t pid = sys::clone3(&args);
+  if (pid < 0) return fail_errno(errno, "clone init");
+  if (pid > 0) {
+    TRY(channel.send(SyncStep::Pid, std::to_string(pid)));
+    ::_exit(0);
+  }
+  return ok();
+}
+
+std::string with_status(const std::string& state_json, std::string_view status) {
+  auto json = Json::parse(state_json, nullptr, false);
+  if (json.is_discarded()) return state_json;
+  json["status"] = status;
+  return json.dump();
+}
+
+// Everything up to "ready": namespaces, mounts, hooks, pivot_root, limits.
+Result<std::string> setup_stage(const InitConfig& config, SyncChannel& channel) {
+  const Spec& spec = *config.spec;
+  const Process& process = *spec.process;
+  if (config.double_fork) {
+    TRY(intermediate_stage(config, channel));
+    ::prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);  // reset by the clone
+  } else {
+    TRY(join_namespaces_by_path(spec, false));
+  }
+  // Only now the parent has put us into our cgroups: a cgroup namespace made earlier
+  // would be rooted at the runtime's cgroup.
+  TRY(channel.expect(SyncStep::Go));
+  if (config.new_cgroup_ns && ::unshare(CLONE_NEWCGROUP) != 0) return fail_errno(errno, "unshare cgroup namespace");
+  if (!spec.hostname.empty() && ::sethostname(spec.hostname.data(), spec.hostname.size()) != 0) {
+    return fail_errno(errno, "hostname \"{}\"", spec.hostname);
+  }
+  if (!spec.domainname.empty() && ::setdomainname(spec.domainname.data(), spec.domainname.size()) != 0) {
+    return fail_errno(errno, "domainname \"{}\"", spec.domainname);
+  }
+  RootfsContext rootfs{&spec, config.bundle, config.cgroups, config.cgroup_path,
+                       spec.has_namespace("user"), spec.has_namespace("cgroup")};
+  auto root = TRY(prepare_rootfs(rootfs));
+  TRY(channel.send(SyncStep::Hooks));
+  std::string state_json = TRY(channel.expect(SyncStep::Go));
+  TRY(run_hooks(spec.hooks.create_container, "createContainer", state_json));
+  TRY(enter_rootfs(root.get(), spec.root_path, config.no_pivot));
+  root.reset();
+  if (process.terminal && config.console_socket >= 0) TRY(setup_terminal(process, config.console_socket, true));
+  if (config.console_socket >= 0) ::close(config.console_socket);
+  TRY(finish_rootfs(spec));
+  if (process.oom_score_adj) TRY(set_oom_score_adj(*process.oom_score_adj));
+  TRY(apply_rlimits(process.rlimits));
+  if (::chdir(process.cwd.c_str()) != 0) return fail_errno(errno, "process.cwd \"{}\"", process.cwd);
+  return state_json;
+}
+
+// Past "ready" nobody waits on the channel: the container's stderr gets the error, and
+// the exit status says "not found" (127) or "cannot run" (126) as shells do.
+[[noreturn]] void fail_now(const Error& error) {
+  std::fprintf(stderr, "quai-runtime: %s\n", error.to_string().c_str());
+  ::_exit(error.code() == Errc::NotFound ? 127 : 126);
+}
+
+// After `start` opened the fifo: startContainer hooks, then the user's program.
+[[noreturn]] void exec_stage(const InitConfig& config, const std::string& executable,
+                             const std::string& state_json) {
+  const Spec& spec = *config.spec;
+  int fifo = ::openat(config.state_dir_fd, "exec.fifo", O_WRONLY | O_CLOEXEC);
+  if (fifo < 0) fail_now(Error::from_errno(errno, "open exec.fifo"));
+  (void)sys::write_all(fifo, "0");
+  ::close(fifo);
+  ::close(config.state_dir_fd);
+  if (auto hooks = run_hooks(spec.hooks.start_container, "startContainer", with_status(state_json, "running"));
+      !hooks) {
+    fail_now(hooks.error());
+  }
+  fail_now(exec_process(*spec.process, executable, config.seccomp, config.preserve_fds, true));
+}
+
+}  // namespace
+
+void run_init(const InitConfig& config, SyncChannel& channel) {
+  // Die with the runtime while it still waits for us; cleared once we are ready.
+  ::prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+  auto setup = setup_stage(config, channel);
+  Result<std::string> executable = setup ? find_executable(config.spec->process->args[0], config.spec->process->env)
+                                         : std::unexpected(setup.error());
+  if (!executable) {
+    (void)channel.send_error(executable.error());
+    ::_exit(1);
+  }
+  ::prctl(PR_SET_PDEATHSIG, 0, 0, 0, 0);
+  if (!channel.send(SyncStep::Ready)) ::_exit(1);
+  channel.close();
+  exec_stage(config, *executable, *setup);
+}
+
+}  // namespace quai::runtime::internal

@@ -1,0 +1,34 @@
+#pragma once
+// The container's init process: the code that runs between clone and exec.
+
+#include <optional>
+#include <string>
+
+#include "runtime/cgroup.h"
+#include "runtime/internal/sync.h"
+#include "runtime/seccomp.h"
+#include "runtime/spec.h"
+
+namespace quai::runtime::internal {
+
+struct InitConfig {
+  const Spec* spec = nullptr;
+  std::string bundle;
+  int state_dir_fd = -1;    // O_PATH fd of the state dir, for exec.fifo
+  int console_socket = -1;  // connected, when process.terminal
+  const CgroupLayout* cgroups = nullptr;
+  std::string cgroup_path;
+  const SeccompProgram* seccomp = nullptr;
+  bool no_pivot = false;
+  int preserve_fds = 0;
+  bool double_fork = false;  // user namespace or pid namespace by path: see create.cc
+  bool new_user_ns = false;
+  bool new_cgroup_ns = false;
+  int unshare_flags = 0;     // namespaces created after joining (double_fork only)
+};
+
+/// Runs in the cloned child; never returns. Errors before "ready" go to the parent over
+/// the channel, later ones to the container's stderr.
+[[noreturn]] void run_init(const InitConfig& config, SyncChannel& channel);
+
+}  // namespace quai::runtime::internal

@@ -1,0 +1,227 @@
+// Containers after create: loading their state, start, kill, delete, pause, update.
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <thread>
+
+#include "base/log.h"
+#include "base/strings.h"
+#include "runtime/container.h"
+#include "runtime/hooks.h"
+#include "sys/fs.h"
+#include "sys/file_io.h"
+#include "sys/process.h"
+#include "sys/syscalls.h"
+
+namespace quai::runtime {
+namespace {
+
+Status require_status(const Container& container, std::initializer_list<ContainerStatus> allowed,
+                      std::string_view action) {
+  ContainerStatus status = container.status();
+  for (ContainerStatus s : allowed) {
+    if (s == status) return ok();
+  }
+  return fail(Errc::InvalidArgument, "cannot {} container \"{}\": it is {}", action, container.state.id,
+              status_name(status));
+}
+
+// Waits for the fifo reader side: the init blocks in open(O_WRONLY) until we open it,
+// then writes one byte. If the init died instead, its pidfd becomes readable.
+Status release_init(const Container& container) {
+  sys::UniqueFd fifo(::open(container.dir.fifo().c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC));
+  if (!fifo) return fail_errno(errno, "open \"{}\"", container.dir.fifo());
+  auto pidfd = TRY(sys::pidfd_open(container.state.pid));
+  struct pollfd fds[2] = {{fifo.get(), POLLIN, 0}, {pidfd.get(), POLLIN, 0}};
+  while (true) {
+    int ready = ::poll(fds, 2, -1);
+    if (ready < 0 && errno == EINTR) continue;
+    if (ready < 0) return fail_errno(errno, "poll exec.fifo");
+    if (fds[0].revents & POLLIN) break;
+    if (fds[1].revents & POLLIN) return fail(Errc::Io, "container \"{}\" exited before it started", container.state.id);
+  }
+  char byte;
+  if (::read(fifo.get(), &byte, 1) != 1) return fail(Errc::Io, "container \"{}\" did not start", container.state.id);
+  if (::unlink(container.dir.fifo().c_str()) != 0) return fail_errno(errno, "remove exec.fifo");
+  return ok();
+}
+
+Status wait_until_gone(const Container& container) {
+  for (int i = 0; i < 2000; ++i) {
+    if (!sys::is_same_process_alive(container.state.pid, container.state.start_time)) return ok();
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  return fail(Errc::Timeout, "container \"{}\" did not exit after SIGKILL", container.state.id);
+}
+
+const std::pair<const char*, int> kSignals[] = {
+    {"HUP", SIGHUP},   {"INT", SIGINT},     {"QUIT", SIGQUIT}, {"ILL", SIGILL},     {"TRAP", SIGTRAP},
+    {"ABRT", SIGABRT}, {"IOT", SIGIOT},     {"BUS", SIGBUS},   {"FPE", SIGFPE},     {"KILL", SIGKILL},
+    {"USR1", SIGUSR1}, {"SEGV", SIGSEGV},   {"USR2", SIGUSR2}, {"PIPE", SIGPIPE},   {"ALRM", SIGALRM},
+    {"TERM", SIGTERM}, {"STKFLT", SIGSTKFLT}, {"CHLD", SIGCHLD}, {"CONT", SIGCONT}, {"STOP", SIGSTOP},
+    {"TSTP", SIGTSTP}, {"TTIN", SIGTTIN},   {"TTOU", SIGTTOU}, {"URG", SIGURG},     {"XCPU", SIGXCPU},
+    {"XFSZ", SIGXFSZ}, {"VTALRM", SIGVTALRM}, {"PROF", SIGPROF}, {"WINCH", SIGWINCH}, {"IO", SIGIO},
+    {"POLL", SIGPOLL}, {"PWR", SIGPWR},     {"SYS", SIGSYS},
+};
+
+}  // namespace
+
+ContainerStatus Container::status() const {
+  if (!sys::is_same_process_alive(state.pid, state.start_time)) return ContainerStatus::Stopped;
+  if (sys::path_exists(dir.fifo())) return ContainerStatus::Created;
+  auto frozen = cgroup().is_frozen();
+  if (frozen && *frozen) return ContainerStatus::Paused;
+  return ContainerStatus::Running;
+}
+
+Cgroup Container::cgroup() const {
+  auto layout = CgroupLayout::detect();
+  return Cgroup(layout ? *layout : CgroupLayout{}, state.cgroup_path);
+}
+
+Json Container::oci_state() const {
+  ContainerStatus s = status();
+  return Json{{"ociVersion", state.oci_version},
+              {"id", state.id},
+              {"status", status_name(s)},
+              {"pid", s == ContainerStatus::Stopped ? 0 : state.pid},
+              {"bundle", state.bundle},
+              {"rootfs", state.rootfs},
+              {"created", state.created},
+              {"owner", state.owner},
+              {"annotations", state.annotations}};
+}
+
+Result<Container> load_container(const RuntimeOptions& options, const std::string& id) {
+  TRY(validate_container_id(id));
+  StateDir dir(options.root, id);
+  auto state = dir.load();
+  if (!state) {
+    if (state.error().code() == Errc::NotFound) return fail(Errc::NotFound, "container \"{}\" does not exist", id);
+    return std::unexpected(state.error());
+  }
+  auto config_text = TRY(sys::read_file(dir.config_file()));
+  Spec spec = TRY_CTX(parse_spec(config_text, state->bundle), "{}", dir.config_file());
+  return Container{dir, std::move(*state), std::move(spec)};
+}
+
+Result<std::vector<Container>> list_containers(const RuntimeOptions& options) {
+  std::vector<Container> out;
+  DIR* dir = ::opendir(options.root.c_str());
+  if (dir == nullptr) {
+    if (errno == ENOENT) return out;
+    return fail_errno(errno, "open \"{}\"", options.root);
+  }
+  std::vector<std::string> ids;
+  while (struct dirent* entry = ::readdir(dir)) {
+    std::string name = entry->d_name;
+    if (name != "." && name != ".." && name != "seccomp-cache" && entry->d_type == DT_DIR) ids.push_back(name);
+  }
+  ::closedir(dir);
+  std::sort(ids.begin(), ids.end());
+  for (const auto& id : ids) {
+    // A container still being created has no state yet; skip it.
+    if (auto container = load_container(options, id)) out.push_back(std::move(*container));
+  }
+  return out;
+}
+
+Status start_container(const RuntimeOptions& options, const std::string& id) {
+  Container container = TRY(load_container(options, id));
+  TRY(require_status(container, {ContainerStatus::Created}, "start"));
+  TRY(release_init(container));
+  Json state = container.oci_state();
+  state["status"] = "running";
+  run_hooks_warn(container.spec.hooks.poststart, "poststart", state.dump());
+  return ok();
+}
+
+Result<int> parse_signal(std::string_view text) {
+  if (text.empty()) return fail(Errc::InvalidArgument, "empty signal");
+  if (std::isdigit(static_cast<unsigned char>(text[0]))) {
+    auto number = parse_int64(text);
+    if (!number || *number <= 0 || *number >= NSIG) return fail(Errc::InvalidArgument, "invalid signal \"{}\"", text);
+    return static_cast<int>(*number);
+  }
+  std::string name(text);
+  for (auto& c : name) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  if (name.starts_with("SIG")) name = name.substr(3);
+  for (const auto& [signal_name, number] : kSignals) {
+    if (name == signal_name) return number;
+  }
+  return fail(Errc::InvalidArgument, "unknown signal \"{}\"", text);
+}
+
+Status kill_container(const RuntimeOptions& options, const std::string& id, int signal, bool all) {
+  Container container = TRY(load_container(options, id));
+  TRY(require_status(container, {ContainerStatus::Created, ContainerStatus::Running, ContainerStatus::Paused},
+                     "kill"));
+  if (all) return container.cgroup().signal_all(signal);
+  auto pidfd = TRY(sys::pidfd_open(container.state.pid));
+  // The pidfd pins the process: recheck that it is still ours before signalling.
+  if (!sys::is_same_process_alive(container.state.pid, container.state.start_time)) {
+    return fail(Errc::InvalidArgument, "cannot kill container \"{}\": it is stopped", id);
+  }
+  return with_context(sys::pidfd_send_signal(pidfd.get(), signal), "kill container \"{}\"", id);
+}
+
+Status delete_container(const RuntimeOptions& options, const std::string& id, bool force) {
+  auto loaded = load_container(options, id);
+  if (!loaded) {
+    // A state dir without state.json is a create that died half way; --force removes it.
+    StateDir dir(options.root, id);
+    // --force on a container that is already gone succeeds, as with crun: podman
+    // deletes after a failed create.
+    if (force && loaded.error().code() == Errc::NotFound) return sys::remove_tree(dir.dir());
+    return std::unexpected(loaded.error());
+  }
+  Container& container = *loaded;
+  Cgroup cgroup = container.cgroup();
+  if (container.status() != ContainerStatus::Stopped) {
+    if (!force) {
+      return fail(Errc::InvalidArgument, "cannot delete container \"{}\" that is not stopped: it is {}", id,
+                  status_name(container.status()));
+    }
+    (void)cgroup.signal_all(SIGKILL);
+    ::kill(container.state.pid, SIGKILL);
+    TRY(wait_until_gone(container));
+  }
+  // Stray processes of a container whose init exited (no pid namespace) die with it.
+  if (auto pids = cgroup.processes(); pids && !pids->empty()) (void)cgroup.signal_all(SIGKILL);
+  TRY_CTX(cgroup.destroy(), "delete container \"{}\"", id);
+  Json state = container.oci_state();
+  state["status"] = "stopped";
+  run_hooks_warn(container.spec.hooks.poststop, "poststop", state.dump());
+  return sys::remove_tree(container.dir.dir());
+}
+
+Status pause_container(const RuntimeOptions& options, const std::string& id, bool pause) {
+  Container container = TRY(load_container(options, id));
+  if (pause) {
+    TRY(require_status(container, {ContainerStatus::Running, ContainerStatus::Created}, "pause"));
+  } else {
+    TRY(require_status(container, {ContainerStatus::Paused}, "resume"));
+  }
+  return with_context(container.cgroup().set_frozen(pause), "{} container \"{}\"", pause ? "pause" : "resume", id);
+}
+
+Status update_container(const RuntimeOptions& options, const std::string& id, const Resources& resources) {
+  Container container = TRY(load_container(options, id));
+  TRY(require_status(container, {ContainerStatus::Created, ContainerStatus::Running, ContainerStatus::Paused},
+                     "update"));
+  return with_context(container.cgroup().apply(resources), "update container \"{}\"", id);
+}
+
+Result<std::vector<pid_t>> container_pids(const RuntimeOptions& options, const std::string& id) {
+  Container container = TRY(load_container(options, id));
+  if (container.status() == ContainerStatus::Stopped) return std::vector<pid_t>();
+  return container.cgroup().processes();
+}
+
+}  // namespace quai::runtime

@@ -1,0 +1,23 @@
+#pragma once
+// EINTR-safe whole reads and writes, and files written atomically (temp + fsync + rename).
+
+#include <sys/types.h>
+
+#include <string>
+#include <string_view>
+
+#include "base/result.h"
+
+namespace quai::sys {
+
+Result<std::string> read_all(int fd);
+Status write_all(int fd, std::string_view data);
+
+/// Reads a whole file; NotFound when it does not exist. Errors name the path.
+Result<std::string> read_file(const std::string& path);
+/// Writes to an existing file (cgroup, /proc knobs) without creating or truncating it.
+Status write_existing(const std::string& path, std::string_view data);
+/// Replaces path with data so that readers see the old or the new file, never a part.
+Status write_file_atomic(const std::string& path, std::string_view data, mode_t mode = 0644);
+
+}  // namespace quai::sys

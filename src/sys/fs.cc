@@ -1,0 +1,154 @@
+#include "sys/fs.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <linux/openat2.h>
+#include <sys/stat.h>
+#include <sys/vfs.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <vector>
+
+#include "base/strings.h"
+#include "sys/syscalls.h"
+
+namespace quai::sys {
+
+bool path_exists(const std::string& path) {
+  struct stat st;
+  return ::lstat(path.c_str(), &st) == 0;
+}
+
+bool is_directory(const std::string& path) {
+  struct stat st;
+  return ::stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+Status mkdir_p(const std::string& path, mode_t mode) {
+  std::string prefix;
+  for (const auto& part : split(path, '/')) {
+    if (part.empty()) {
+      if (prefix.empty()) prefix = "/";
+      continue;
+    }
+    if (!prefix.empty() && prefix.back() != '/') prefix += '/';
+    prefix += part;
+    if (::mkdir(prefix.c_str(), mode) != 0 && errno != EEXIST) {
+      return fail_errno(errno, "mkdir \"{}\"", prefix);
+    }
+  }
+  return ok();
+}
+
+namespace {
+
+Status remove_entries(int dirfd, const std::string& path, dev_t device) {
+  int fd = ::dup(dirfd);
+  if (fd < 0) return fail_errno(errno, "dup");
+  DIR* dir = ::fdopendir(fd);
+  if (dir == nullptr) {
+    ::close(fd);
+    return fail_errno(errno, "opendir \"{}\"", path);
+  }
+  std::vector<std::string> names;
+  while (struct dirent* entry = ::readdir(dir)) {
+    std::string name = entry->d_name;
+    if (name != "." && name != "..") names.push_back(std::move(name));
+  }
+  ::closedir(dir);
+  for (const auto& name : names) {
+    struct stat st;
+    if (::fstatat(dirfd, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) continue;
+    std::string child = path + "/" + name;
+    if (S_ISDIR(st.st_mode)) {
+      if (st.st_dev != device) return fail(Errc::Busy, "\"{}\" is a mount point", child);
+      UniqueFd sub(::openat(dirfd, name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+      if (!sub) return fail_errno(errno, "open \"{}\"", child);
+      TRY(remove_entries(sub.get(), child, device));
+      if (::unlinkat(dirfd, name.c_str(), AT_REMOVEDIR) != 0 && errno != ENOENT) {
+        return fail_errno(errno, "rmdir \"{}\"", child);
+      }
+    } else if (::unlinkat(dirfd, name.c_str(), 0) != 0 && errno != ENOENT) {
+      return fail_errno(errno, "unlink \"{}\"", child);
+    }
+  }
+  return ok();
+}
+
+}  // namespace
+
+Status remove_tree(const std::string& path) {
+  struct stat st;
+  if (::lstat(path.c_str(), &st) != 0) {
+    if (errno == ENOENT) return ok();
+    return fail_errno(errno, "stat \"{}\"", path);
+  }
+  if (!S_ISDIR(st.st_mode)) {
+    if (::unlink(path.c_str()) != 0 && errno != ENOENT) return fail_errno(errno, "unlink \"{}\"", path);
+    return ok();
+  }
+  UniqueFd dir(::open(path.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+  if (!dir) return fail_errno(errno, "open \"{}\"", path);
+  TRY(remove_entries(dir.get(), path, st.st_dev));
+  if (::rmdir(path.c_str()) != 0 && errno != ENOENT) return fail_errno(errno, "rmdir \"{}\"", path);
+  return ok();
+}
+
+constexpr uint64_t kInRoot = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS;
+
+Result<UniqueFd> open_in_root(int root_fd, const std::string& path, int flags) {
+  uint64_t open_flags = flags == 0 ? O_PATH : static_cast<uint64_t>(flags);
+  return openat2(root_fd, path, open_flags, kInRoot);
+}
+
+Result<UniqueFd> make_path_in_root(int root_fd, const std::string& path, NodeKind kind,
+                                   mode_t mode) {
+  std::vector<std::string> parts;
+  for (auto& part : split(path, '/')) {
+    if (!part.empty() && part != ".") parts.push_back(std::move(part));
+  }
+  UniqueFd current(root_fd == AT_FDCWD ? ::open(".", O_PATH | O_DIRECTORY | O_CLOEXEC)
+                                       : ::fcntl(root_fd, F_DUPFD_CLOEXEC, 0));
+  if (!current) return fail_errno(errno, "open root directory");
+  for (size_t i = 0; i < parts.size(); ++i) {
+    bool last = i + 1 == parts.size();
+    // Each step resolves one component relative to the previous fd, but still with
+    // RESOLVE_IN_ROOT against the real root so a symlink cannot climb out.
+    std::string prefix = "/" + join(std::vector<std::string>(parts.begin(), parts.begin() + i + 1), "/");
+    auto opened = open_in_root(root_fd, prefix);
+    if (opened) {
+      current = std::move(*opened);
+      continue;
+    }
+    if (opened.error().sys_errno() != ENOENT) return std::unexpected(opened.error());
+    const std::string& name = parts[i];
+    if (name == "..") return fail(Errc::InvalidArgument, "\"{}\": unresolvable component", path);
+    if (last && kind == NodeKind::File) {
+      UniqueFd file(::openat(current.get(), name.c_str(),
+                             O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC, mode & 0666));
+      if (!file && errno != EEXIST) return fail_errno(errno, "create \"{}\"", prefix);
+    } else if (::mkdirat(current.get(), name.c_str(), mode) != 0 && errno != EEXIST) {
+      return fail_errno(errno, "mkdir \"{}\"", prefix);
+    }
+    current = TRY(open_in_root(root_fd, prefix));
+  }
+  return current;
+}
+
+std::string fd_path(int fd) { return "/proc/self/fd/" + std::to_string(fd); }
+
+std::string clean_path(const std::string& path) {
+  std::vector<std::string> out;
+  for (auto& part : split(path, '/')) {
+    if (part.empty() || part == ".") continue;
+    if (part == "..") {
+      if (!out.empty()) out.pop_back();
+      continue;
+    }
+    out.push_back(std::move(part));
+  }
+  return "/" + join(out, "/");
+}
+
+}  // namespace quai::sys

@@ -1,0 +1,37 @@
+#pragma once
+// Filesystem helpers on the host, and path resolution confined to a root directory.
+
+#include <sys/types.h>
+
+#include <string>
+
+#include "base/result.h"
+#include "sys/fd.h"
+
+namespace quai::sys {
+
+bool path_exists(const std::string& path);
+bool is_directory(const std::string& path);
+
+/// mkdir -p; existing directories are fine.
+Status mkdir_p(const std::string& path, mode_t mode = 0755);
+/// rm -rf that never crosses into another filesystem (a leftover mount stays untouched).
+Status remove_tree(const std::string& path);
+
+/// Opens `path` as seen from inside the directory `root_fd` (symlinks and ".." cannot
+/// leave it). O_PATH unless flags say otherwise.
+Result<UniqueFd> open_in_root(int root_fd, const std::string& path, int flags = 0);
+
+enum class NodeKind { Directory, File };
+/// Creates every missing component of `path` inside `root_fd` and returns an O_PATH fd of
+/// the last one, made as a directory or an empty file. Never leaves the root.
+Result<UniqueFd> make_path_in_root(int root_fd, const std::string& path, NodeKind kind,
+                                   mode_t mode = 0755);
+
+/// "/proc/self/fd/N": lets path-based system calls act on an fd resolved safely.
+std::string fd_path(int fd);
+
+/// Lexically cleaned absolute path ("a/../b//c" → "/b/c"), never above "/".
+std::string clean_path(const std::string& path);
+
+}  // namespace quai::sys
