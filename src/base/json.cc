@@ -6,8 +6,8 @@ Result<Json> parse_json(std::string_view text, std::string_view origin) {
   try {
     return Json::parse(text);
   } catch (const Json::parse_error& e) {
-    return fail(Errc::InvalidArgument, "{}: invalid JSON at byte {}: {}", origin, e.byte,
-                e.what());
+    std::string prefix = origin.empty() ? "" : fmt::format("{}: ", origin);
+    return fail(Errc::InvalidArgument, "{}invalid JSON at byte {}: {}", prefix, e.byte, e.what());
   }
 }
 

@@ -18,7 +18,8 @@ namespace quai {
 
 using Json = nlohmann::json;
 
-/// Parses text as JSON; the error names `origin` (a file name) and the byte offset.
+/// Parses text as JSON; the error names `origin` (a file name; empty: the caller adds it)
+/// and the byte offset.
 Result<Json> parse_json(std::string_view text, std::string_view origin);
 
 /// A read-only view of a JSON value and its path from the document root.

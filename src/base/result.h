@@ -38,26 +38,31 @@ Result<T> with_context(Result<T> result, fmt::format_string<Args...> format, Arg
 
 }  // namespace quai
 
+#define QUAI_CONCAT_(a, b) a##b
+#define QUAI_CONCAT(a, b) QUAI_CONCAT_(a, b)
+
 // TRY(expr): evaluates to the value of a Result, or returns its error from the enclosing
 // function. A GNU statement expression, so it works in initialisers: auto x = TRY(f());
-#define TRY(expr)                                                 \
-  ({                                                              \
-    auto&& quai_try_result_ = (expr);                             \
-    if (!quai_try_result_.has_value())                            \
-      return ::std::unexpected(std::move(quai_try_result_).error()); \
-    std::move(quai_try_result_).value();                          \
+// Each use gets its own variable name so nested TRYs do not shadow each other.
+#define TRY(expr) QUAI_TRY_IMPL_((expr), QUAI_CONCAT(quai_try_, __COUNTER__))
+#define QUAI_TRY_IMPL_(expr, name)                              \
+  ({                                                            \
+    auto&& name = expr;                                         \
+    if (!name.has_value()) return ::std::unexpected(std::move(name).error()); \
+    std::move(name).value();                                    \
   })
 
 // TRY_CTX(expr, format, args...): like TRY, and adds a context frame to the error.
-#define TRY_CTX(expr, ...)                                                     \
-  ({                                                                           \
-    auto&& quai_try_result_ = (expr);                                          \
-    if (!quai_try_result_.has_value()) {                                       \
-      auto quai_try_error_ = std::move(quai_try_result_).error();              \
-      quai_try_error_.add_context(::fmt::format(__VA_ARGS__));                 \
-      return ::std::unexpected(std::move(quai_try_error_));                    \
-    }                                                                          \
-    std::move(quai_try_result_).value();                                       \
+#define TRY_CTX(expr, ...) QUAI_TRY_CTX_IMPL_((expr), QUAI_CONCAT(quai_try_, __COUNTER__), __VA_ARGS__)
+#define QUAI_TRY_CTX_IMPL_(expr, name, ...)                     \
+  ({                                                            \
+    auto&& name = expr;                                         \
+    if (!name.has_value()) {                                    \
+      auto quai_try_error_ = std::move(name).error();           \
+      quai_try_error_.add_context(::fmt::format(__VA_ARGS__));  \
+      return ::std::unexpected(std::move(quai_try_error_));     \
+    }                                                           \
+    std::move(name).value();                                    \
   })
 
 // QUAI_CHECK(cond): a broken invariant is a bug; abort with file:line.

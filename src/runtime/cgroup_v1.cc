@@ -20,9 +20,11 @@ std::string device_rule_text(const DeviceRule& rule) {
   return fmt::format("{} {}:{} {}", rule.type, number(rule.major), number(rule.minor), rule.access);
 }
 
-// Devices every container gets, as runc and crun allow them: null, zero, full, tty,
-// random, urandom, /dev/console, ptmx and the pty slaves.
+// Devices every container gets, as runc and crun allow them: mknod of any node (the
+// nodes of linux.devices are made after the rules are written; opening one still needs a
+// rule), then null, zero, full, tty, random, urandom, /dev/console, ptmx and the pty slaves.
 const DeviceRule kDefaultAllowed[] = {
+    {true, 'c', std::nullopt, std::nullopt, "m"}, {true, 'b', std::nullopt, std::nullopt, "m"},
     {true, 'c', 1, 3, "rwm"},   {true, 'c', 1, 5, "rwm"}, {true, 'c', 1, 7, "rwm"},
     {true, 'c', 5, 0, "rwm"},   {true, 'c', 1, 8, "rwm"}, {true, 'c', 1, 9, "rwm"},
     {true, 'c', 5, 1, "rwm"},   {true, 'c', 5, 2, "rwm"}, {true, 'c', 136, std::nullopt, "rwm"},

@@ -18,6 +18,7 @@
 #include "runtime/internal/init.h"
 #include "runtime/namespaces.h"
 #include "runtime/rlimits.h"
+#include "runtime/rootfs.h"
 #include "sys/fs.h"
 #include "sys/file_io.h"
 #include "sys/process.h"
@@ -42,16 +43,24 @@ class CreateRollback {
     if (cgroup_) {
       if (auto destroyed = cgroup_->destroy(); !destroyed) log::warn("{}", destroyed.error().to_string());
     }
+    if (!host_mounts_rootfs_.empty()) {
+      if (auto released = release_host_mounts(host_mounts_rootfs_); !released) {
+        log::warn("{}", released.error().to_string());
+      }
+    }
     if (auto removed = sys::remove_tree(state_dir_); !removed) log::warn("{}", removed.error().to_string());
   }
   void set_cgroup(const Cgroup& cgroup) { cgroup_ = cgroup; }
   void set_init(pid_t pid) { init_pid_ = pid; }
   void set_intermediate(pid_t pid) { intermediate_pid_ = pid; }
+  /// A container without a mount namespace mounts into the runtime's mount table.
+  void set_host_mounts_rootfs(std::string rootfs) { host_mounts_rootfs_ = std::move(rootfs); }
   void commit() { committed_ = true; }
 
  private:
   std::string state_dir_;
   std::optional<Cgroup> cgroup_;
+  std::string host_mounts_rootfs_;
   pid_t init_pid_ = -1;
   pid_t intermediate_pid_ = -1;
   bool committed_ = false;
@@ -101,7 +110,6 @@ Status validate_for_create(const Spec& spec, const CreateOptions& create) {
   if (!sys::is_directory(spec.root_path)) {
     return fail(Errc::NotFound, "root.path: \"{}\" is not a directory", spec.root_path);
   }
-  if (!spec.has_namespace("mount")) return fail(Errc::InvalidArgument, "linux.namespaces: a mount namespace is required");
   TRY(validate_namespaces(spec));
   if (spec.linux_ && spec.linux_->seccomp) TRY(validate_seccomp(*spec.linux_->seccomp));
   return ok();
@@ -162,11 +170,13 @@ Result<Launched> create_container(const RuntimeOptions& options, const CreateOpt
   CreateRollback rollback(dir.dir());
   TRY(sys::write_file_atomic(dir.config_file(), p.config_text, 0600));
   if (::mkfifo(dir.fifo().c_str(), 0600) != 0) return fail_errno(errno, "mkfifo \"{}\"", dir.fifo());
-  sys::UniqueFd state_dir_fd(::open(dir.dir().c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
-  if (!state_dir_fd) return fail_errno(errno, "open \"{}\"", dir.dir());
+  // Linux allows O_RDWR on a fifo without a peer; see wait_for_start in init.cc.
+  sys::UniqueFd exec_fifo(::open(dir.fifo().c_str(), O_RDWR | O_CLOEXEC));
+  if (!exec_fifo) return fail_errno(errno, "open \"{}\"", dir.fifo());
 
   Cgroup cgroup(p.layout, p.cgroup_path);
   rollback.set_cgroup(cgroup);
+  if (!spec.has_namespace("mount")) rollback.set_host_mounts_rootfs(spec.root_path);
   const Resources* resources = spec.linux_ && spec.linux_->resources ? &*spec.linux_->resources : nullptr;
   TRY_CTX(cgroup.create(resources), "create cgroup \"{}\"", p.cgroup_path);
   if (resources) TRY_CTX(cgroup.apply(*resources), "cgroup \"{}\"", p.cgroup_path);
@@ -180,7 +190,7 @@ Result<Launched> create_container(const RuntimeOptions& options, const CreateOpt
   internal::InitConfig config;
   config.spec = &spec;
   config.bundle = create.bundle;
-  config.state_dir_fd = state_dir_fd.get();
+  config.exec_fifo_fd = exec_fifo.get();
   config.console_socket = console.get();
   config.cgroups = &p.layout;
   config.cgroup_path = p.cgroup_path;

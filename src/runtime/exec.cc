@@ -69,7 +69,15 @@ struct ExecPlan {
   std::vector<NamespaceFd> namespaces;
   std::optional<SeccompProgram> seccomp;
   int console_socket = -1;
+  sys::UniqueFd root;  // the init's root, when the container shares our mount namespace
 };
+
+// Without a mount namespace of its own the container's root is a chroot: follow it.
+Status enter_root(const ExecPlan& plan) {
+  if (!plan.root) return ok();
+  if (::fchdir(plan.root.get()) != 0 || ::chroot(".") != 0) return fail_errno(errno, "enter the container's root");
+  return ok();
+}
 
 Result<std::string> prepare_process(const ExecPlan& plan) {
   const Process& process = plan.exec->process;
@@ -102,7 +110,9 @@ Result<std::string> prepare_process(const ExecPlan& plan) {
 [[noreturn]] void run_joiner(const ExecPlan& plan, SyncChannel& channel) {
   ::prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
   ::prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
-  if (auto joined = join_all(plan.namespaces); !joined) {
+  auto joined = join_all(plan.namespaces);
+  if (joined) joined = enter_root(plan);
+  if (!joined) {
     (void)channel.send_error(joined.error());
     ::_exit(1);
   }
@@ -173,7 +183,12 @@ Result<int> exec_in_container(const RuntimeOptions& options, const std::string& 
   if (exec.process.terminal && exec.console_socket.empty() && exec.detach) {
     return fail(Errc::InvalidArgument, "a detached exec with a terminal needs --console-socket");
   }
-  ExecPlan plan{&container, &exec, TRY(open_namespaces(container)), std::nullopt, -1};
+  ExecPlan plan{&container, &exec, TRY(open_namespaces(container)), std::nullopt, -1, sys::UniqueFd()};
+  if (!container.spec.has_namespace("mount")) {
+    std::string root = fmt::format("/proc/{}/root", container.state.pid);
+    plan.root = sys::UniqueFd(::open(root.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+    if (!plan.root) return fail_errno(errno, "open \"{}\"", root);
+  }
   if (container.spec.linux_ && container.spec.linux_->seccomp) {
     plan.seccomp = TRY(compile_seccomp(*container.spec.linux_->seccomp, options.root + "/seccomp-cache"));
   }

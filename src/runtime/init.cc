@@ -103,7 +103,7 @@ Result<std::string> setup_stage(const InitConfig& config, SyncChannel& channel) 
   TRY(channel.send(SyncStep::Hooks));
   std::string state_json = TRY(channel.expect(SyncStep::Go));
   TRY(run_hooks(spec.hooks.create_container, "createContainer", state_json));
-  TRY(enter_rootfs(root.get(), spec.root_path, config.no_pivot));
+  TRY(enter_rootfs(root.get(), spec.root_path, config.no_pivot, spec.has_namespace("mount")));
   root.reset();
   if (process.terminal && config.console_socket >= 0) TRY(setup_terminal(process, config.console_socket, true));
   if (config.console_socket >= 0) ::close(config.console_socket);
@@ -121,15 +121,25 @@ Result<std::string> setup_stage(const InitConfig& config, SyncChannel& channel) 
   ::_exit(error.code() == Errc::NotFound ? 127 : 126);
 }
 
-// After `start` opened the fifo: startContainer hooks, then the user's program.
+// Blocks until `start` writes its byte. The fd was opened by the runtime: in a user
+// namespace our root may map to a host uid that cannot open anything in the state dir.
+// It is open read-write, so there is always a writer and the read never sees EOF. It
+// stays open until execve closes it: that tells `start` the program runs.
+Status wait_for_start(int exec_fifo_fd) {
+  char byte;
+  ssize_t n;
+  do {
+    n = ::read(exec_fifo_fd, &byte, 1);
+  } while (n < 0 && errno == EINTR);
+  if (n != 1) return fail_errno(n < 0 ? errno : EIO, "read exec.fifo");
+  return ok();
+}
+
+// After `start` wrote to the fifo: startContainer hooks, then the user's program.
 [[noreturn]] void exec_stage(const InitConfig& config, const std::string& executable,
                              const std::string& state_json) {
   const Spec& spec = *config.spec;
-  int fifo = ::openat(config.state_dir_fd, "exec.fifo", O_WRONLY | O_CLOEXEC);
-  if (fifo < 0) fail_now(Error::from_errno(errno, "open exec.fifo"));
-  (void)sys::write_all(fifo, "0");
-  ::close(fifo);
-  ::close(config.state_dir_fd);
+  if (auto started = wait_for_start(config.exec_fifo_fd); !started) fail_now(started.error());
   if (auto hooks = run_hooks(spec.hooks.start_container, "startContainer", with_status(state_json, "running"));
       !hooks) {
     fail_now(hooks.error());

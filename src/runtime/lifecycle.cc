@@ -14,6 +14,7 @@
 #include "base/strings.h"
 #include "runtime/container.h"
 #include "runtime/hooks.h"
+#include "runtime/rootfs.h"
 #include "sys/fs.h"
 #include "sys/file_io.h"
 #include "sys/process.h"
@@ -32,23 +33,23 @@ Status require_status(const Container& container, std::initializer_list<Containe
               status_name(status));
 }
 
-// Waits for the fifo reader side: the init blocks in open(O_WRONLY) until we open it,
-// then writes one byte. If the init died instead, its pidfd becomes readable.
+// The init blocks reading exec.fifo, which only it holds open once create has returned:
+// one byte releases it. With no reader left (ENXIO), the init has died.
 Status release_init(const Container& container) {
-  sys::UniqueFd fifo(::open(container.dir.fifo().c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC));
-  if (!fifo) return fail_errno(errno, "open \"{}\"", container.dir.fifo());
-  auto pidfd = TRY(sys::pidfd_open(container.state.pid));
-  struct pollfd fds[2] = {{fifo.get(), POLLIN, 0}, {pidfd.get(), POLLIN, 0}};
-  while (true) {
-    int ready = ::poll(fds, 2, -1);
-    if (ready < 0 && errno == EINTR) continue;
-    if (ready < 0) return fail_errno(errno, "poll exec.fifo");
-    if (fds[0].revents & POLLIN) break;
-    if (fds[1].revents & POLLIN) return fail(Errc::Io, "container \"{}\" exited before it started", container.state.id);
+  sys::UniqueFd fifo(::open(container.dir.fifo().c_str(), O_WRONLY | O_NONBLOCK | O_CLOEXEC));
+  if (!fifo && errno == ENXIO) {
+    return fail(Errc::Io, "container \"{}\" exited before it started", container.state.id);
   }
-  char byte;
-  if (::read(fifo.get(), &byte, 1) != 1) return fail(Errc::Io, "container \"{}\" did not start", container.state.id);
+  if (!fifo) return fail_errno(errno, "open \"{}\"", container.dir.fifo());
+  TRY_CTX(sys::write_all(fifo.get(), "0"), "start container \"{}\"", container.state.id);
   if (::unlink(container.dir.fifo().c_str()) != 0) return fail_errno(errno, "remove exec.fifo");
+  // Return once the program runs, as runc does: execve closes the init's end, and then a
+  // writer polls POLLERR (no reader left). Signals sent right after `start` would
+  // otherwise reach an init that still ignores them, and poststart hooks could run first.
+  struct pollfd pfd = {fifo.get(), 0, 0};
+  while (::poll(&pfd, 1, -1) < 0) {
+    if (errno != EINTR) return fail_errno(errno, "poll \"{}\"", container.dir.fifo());
+  }
   return ok();
 }
 
@@ -195,6 +196,9 @@ Status delete_container(const RuntimeOptions& options, const std::string& id, bo
   // Stray processes of a container whose init exited (no pid namespace) die with it.
   if (auto pids = cgroup.processes(); pids && !pids->empty()) (void)cgroup.signal_all(SIGKILL);
   TRY_CTX(cgroup.destroy(), "delete container \"{}\"", id);
+  if (!container.spec.has_namespace("mount")) {
+    TRY_CTX(release_host_mounts(container.state.rootfs), "delete container \"{}\"", id);
+  }
   Json state = container.oci_state();
   state["status"] = "stopped";
   run_hooks_warn(container.spec.hooks.poststop, "poststop", state.dump());

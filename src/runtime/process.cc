@@ -88,11 +88,13 @@ Result<std::string> find_executable(const std::string& name, const std::vector<s
 
 Error exec_process(const Process& process, const std::string& executable, const SeccompProgram* seccomp,
                    int preserve_fds, bool set_groups) {
+  // No descriptor of the runtime (state dir, cgroup files, sockets) may reach the
+  // container: CVE-2024-21626 was a leaked directory fd. Before seccomp: profiles that
+  // predate close_range(2) refuse it, and the fcntl fallback over 64k fds then delays the
+  // exec enough that an early `kill` reaches the program before it installs handlers.
+  sys::close_range_cloexec(3 + static_cast<unsigned>(preserve_fds));
   if (auto prepared = prepare_exec(process, seccomp, set_groups); !prepared) return prepared.error();
   reset_signals_for_exec();
-  // No descriptor of the runtime (state dir, cgroup files, sockets) may reach the
-  // container: CVE-2024-21626 was a leaked directory fd.
-  sys::close_range_cloexec(3 + static_cast<unsigned>(preserve_fds));
   std::vector<std::string> args = process.args;
   std::vector<std::string> env = process.env;
   auto argv = c_strings(args);

@@ -8,8 +8,11 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <climits>
+#include <cstdlib>
 
 #include "base/log.h"
+#include "base/strings.h"
 #include "runtime/mounts.h"
 #include "sys/fs.h"
 #include "sys/file_io.h"
@@ -147,6 +150,20 @@ Status remount_root_readonly() {
   return sys::mount("", "/", "", flags, "");
 }
 
+// mountinfo writes space, tab, newline and backslash as \ooo.
+std::string unescape_mountinfo(std::string_view text) {
+  std::string out;
+  for (size_t i = 0; i < text.size(); ++i) {
+    if (text[i] == '\\' && i + 3 < text.size()) {
+      out += static_cast<char>((text[i + 1] - '0') * 64 + (text[i + 2] - '0') * 8 + (text[i + 3] - '0'));
+      i += 3;
+    } else {
+      out += text[i];
+    }
+  }
+  return out;
+}
+
 Status write_sysctls(const std::map<std::string, std::string>& sysctl) {
   for (const auto& [key, value] : sysctl) {
     std::string path = "/proc/sys/" + key;
@@ -162,13 +179,17 @@ Status write_sysctls(const std::map<std::string, std::string>& sysctl) {
 
 Result<sys::UniqueFd> prepare_rootfs(const RootfsContext& context) {
   const Spec& spec = *context.spec;
-  // Nothing mounted here may propagate back to the host: make every mount a slave (or
-  // private) first. rootfsPropagation applies to the new root after pivot_root.
-  std::string propagation = spec.linux_ ? spec.linux_->rootfs_propagation : "";
-  unsigned long host_flags = propagation.find("private") != std::string::npos ? MS_PRIVATE : MS_SLAVE;
-  TRY(sys::mount("", "/", "", host_flags | MS_REC, ""));
-  // pivot_root needs the new root to be a mount point.
-  TRY(sys::mount(spec.root_path, spec.root_path, "", MS_BIND | MS_REC, ""));
+  // Without a mount namespace the container shares the runtime's mount table (as with
+  // crun and runc): its mounts go there, and "/" of the host must not be touched.
+  if (spec.has_namespace("mount")) {
+    // Nothing mounted here may propagate back to the host: make every mount a slave (or
+    // private) first. rootfsPropagation applies to the new root after pivot_root.
+    std::string propagation = spec.linux_ ? spec.linux_->rootfs_propagation : "";
+    unsigned long host_flags = propagation.find("private") != std::string::npos ? MS_PRIVATE : MS_SLAVE;
+    TRY(sys::mount("", "/", "", host_flags | MS_REC, ""));
+    // pivot_root needs the new root to be a mount point.
+    TRY(sys::mount(spec.root_path, spec.root_path, "", MS_BIND | MS_REC, ""));
+  }
   sys::UniqueFd root(::open(spec.root_path.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
   if (!root) return fail_errno(errno, "open root.path \"{}\"", spec.root_path);
   MountContext mounts{root.get(), context.bundle, context.cgroups, context.cgroup_path, context.cgroup_ns,
@@ -180,9 +201,12 @@ Result<sys::UniqueFd> prepare_rootfs(const RootfsContext& context) {
   return root;
 }
 
-Status enter_rootfs(int root_fd, const std::string& rootfs, bool no_pivot) {
+Status enter_rootfs(int root_fd, const std::string& rootfs, bool no_pivot, bool has_mount_ns) {
   if (::fchdir(root_fd) != 0) return fail_errno(errno, "chdir \"{}\"", rootfs);
-  if (no_pivot) {
+  if (!has_mount_ns) {
+    // pivot_root would change the root of every process in the runtime's namespace.
+    if (::chroot(".") != 0) return fail_errno(errno, "chroot \"{}\"", rootfs);
+  } else if (no_pivot) {
     TRY(sys::mount(rootfs, "/", "", MS_MOVE, ""));
     if (::chroot(".") != 0) return fail_errno(errno, "chroot \"{}\"", rootfs);
   } else {
@@ -204,11 +228,33 @@ Status finish_rootfs(const Spec& spec) {
     for (const auto& path : spec.linux_->readonly_paths) {
       TRY_CTX(make_readonly(path), "linux.readonlyPaths \"{}\"", path);
     }
-    if (unsigned long p = propagation_flags(spec.linux_->rootfs_propagation)) {
+    unsigned long p = propagation_flags(spec.linux_->rootfs_propagation);
+    if (p != 0 && spec.has_namespace("mount")) {
       TRY_CTX(sys::mount("", "/", "", p, ""), "linux.rootfsPropagation");
     }
   }
   if (spec.root_readonly) TRY_CTX(remount_root_readonly(), "root.readonly");
+  return ok();
+}
+
+Status release_host_mounts(const std::string& rootfs) {
+  char resolved[PATH_MAX];
+  std::string prefix = (::realpath(rootfs.c_str(), resolved) ? std::string(resolved) : sys::clean_path(rootfs)) + "/";
+  auto mountinfo = TRY(sys::read_file("/proc/self/mountinfo"));
+  std::vector<std::string> targets;
+  for (const auto& line : split(mountinfo, '\n')) {
+    auto fields = split(line, ' ');
+    if (fields.size() < 5) continue;
+    std::string target = unescape_mountinfo(fields[4]);
+    if (target.starts_with(prefix)) targets.push_back(std::move(target));
+  }
+  // Mounts made later may sit on top of earlier ones: undo them in reverse. Detaching a
+  // parent takes its children along, so theirs then fail with EINVAL or ENOENT.
+  for (auto it = targets.rbegin(); it != targets.rend(); ++it) {
+    if (::umount2(it->c_str(), MNT_DETACH) != 0 && errno != EINVAL && errno != ENOENT) {
+      return fail_errno(errno, "umount \"{}\"", *it);
+    }
+  }
   return ok();
 }
 

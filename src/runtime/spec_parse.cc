@@ -379,9 +379,10 @@ const Namespace* Spec::find_namespace(std::string_view type) const {
 }
 
 Result<Spec> parse_spec(std::string_view text, const std::string& bundle) {
-  Json doc = TRY(parse_json(text, "config.json"));
+  // The caller adds the file's path as context to every error.
+  Json doc = TRY(parse_json(text, ""));
   JsonReader r(doc, "");
-  if (!doc.is_object()) return fail(Errc::InvalidArgument, "config.json: expected a JSON object");
+  if (!doc.is_object()) return fail(Errc::InvalidArgument, "expected a JSON object");
   Spec spec;
   spec.oci_version = TRY(r.string("ociVersion"));
   TRY(check_version(r, spec.oci_version));

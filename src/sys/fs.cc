@@ -102,38 +102,69 @@ Result<UniqueFd> open_in_root(int root_fd, const std::string& path, int flags) {
   return openat2(root_fd, path, open_flags, kInRoot);
 }
 
-Result<UniqueFd> make_path_in_root(int root_fd, const std::string& path, NodeKind kind,
-                                   mode_t mode) {
+namespace {
+
+std::vector<std::string> path_components(const std::string& path) {
   std::vector<std::string> parts;
   for (auto& part : split(path, '/')) {
     if (!part.empty() && part != ".") parts.push_back(std::move(part));
   }
-  UniqueFd current(root_fd == AT_FDCWD ? ::open(".", O_PATH | O_DIRECTORY | O_CLOEXEC)
-                                       : ::fcntl(root_fd, F_DUPFD_CLOEXEC, 0));
-  if (!current) return fail_errno(errno, "open root directory");
-  for (size_t i = 0; i < parts.size(); ++i) {
-    bool last = i + 1 == parts.size();
-    // Each step resolves one component relative to the previous fd, but still with
-    // RESOLVE_IN_ROOT against the real root so a symlink cannot climb out.
-    std::string prefix = "/" + join(std::vector<std::string>(parts.begin(), parts.begin() + i + 1), "/");
-    auto opened = open_in_root(root_fd, prefix);
-    if (opened) {
-      current = std::move(*opened);
+  return parts;
+}
+
+Status create_node(int parent_fd, const std::string& name, const std::string& shown, NodeKind kind, mode_t mode) {
+  if (kind == NodeKind::File) {
+    UniqueFd file(::openat(parent_fd, name.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode & 0666));
+    if (!file && errno != EEXIST) return fail_errno(errno, "create \"{}\"", shown);
+  } else if (::mkdirat(parent_fd, name.c_str(), mode) != 0 && errno != EEXIST) {
+    return fail_errno(errno, "mkdir \"{}\"", shown);
+  }
+  return ok();
+}
+
+}  // namespace
+
+// Walks the path one component at a time. Symlinks are expanded here, relative to the
+// root, so that a dangling link ("/etc/up" -> "../../outside") makes its target inside
+// the root; ".." never climbs above the root because `done` holds only real directories.
+Result<UniqueFd> make_path_in_root(int root_fd, const std::string& path, NodeKind kind,
+                                   mode_t mode) {
+  constexpr int kMaxSymlinks = 40;
+  std::vector<std::string> todo = path_components(path);
+  std::vector<std::string> done;
+  int links = 0;
+  while (!todo.empty()) {
+    std::string name = std::move(todo.front());
+    todo.erase(todo.begin());
+    if (name == "..") {
+      if (!done.empty()) done.pop_back();
       continue;
     }
-    if (opened.error().sys_errno() != ENOENT) return std::unexpected(opened.error());
-    const std::string& name = parts[i];
-    if (name == "..") return fail(Errc::InvalidArgument, "\"{}\": unresolvable component", path);
-    if (last && kind == NodeKind::File) {
-      UniqueFd file(::openat(current.get(), name.c_str(),
-                             O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC, mode & 0666));
-      if (!file && errno != EEXIST) return fail_errno(errno, "create \"{}\"", prefix);
-    } else if (::mkdirat(current.get(), name.c_str(), mode) != 0 && errno != EEXIST) {
-      return fail_errno(errno, "mkdir \"{}\"", prefix);
+    std::string parent_path = "/" + join(done, "/");
+    auto parent = TRY(open_in_root(root_fd, parent_path, O_PATH | O_DIRECTORY));
+    std::string shown = (done.empty() ? "" : parent_path) + "/" + name;
+    struct stat st;
+    int found = ::fstatat(parent.get(), name.c_str(), &st, AT_SYMLINK_NOFOLLOW);
+    if (found != 0 && errno != ENOENT) return fail_errno(errno, "stat \"{}\"", shown);
+    if (found == 0 && S_ISLNK(st.st_mode)) {
+      if (++links > kMaxSymlinks) return fail_errno(ELOOP, "resolve \"{}\"", path);
+      char target[4096];
+      ssize_t n = ::readlinkat(parent.get(), name.c_str(), target, sizeof target - 1);
+      if (n < 0) return fail_errno(errno, "readlink \"{}\"", shown);
+      target[n] = '\0';
+      std::vector<std::string> expanded = target[0] == '/' ? std::vector<std::string>() : done;
+      for (auto& part : path_components(target)) expanded.push_back(std::move(part));
+      for (auto& part : todo) expanded.push_back(std::move(part));
+      todo = std::move(expanded);
+      done.clear();
+      continue;
     }
-    current = TRY(open_in_root(root_fd, prefix));
+    if (found != 0) {
+      TRY(create_node(parent.get(), name, shown, todo.empty() ? kind : NodeKind::Directory, mode));
+    }
+    done.push_back(std::move(name));
   }
-  return current;
+  return open_in_root(root_fd, "/" + join(done, "/"));
 }
 
 std::string fd_path(int fd) { return "/proc/self/fd/" + std::to_string(fd); }

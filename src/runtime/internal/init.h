@@ -14,7 +14,7 @@ namespace quai::runtime::internal {
 struct InitConfig {
   const Spec* spec = nullptr;
   std::string bundle;
-  int state_dir_fd = -1;    // O_PATH fd of the state dir, for exec.fifo
+  int exec_fifo_fd = -1;    // exec.fifo opened read-write: `start` writes a byte to it
   int console_socket = -1;  // connected, when process.terminal
   const CgroupLayout* cgroups = nullptr;
   std::string cgroup_path;

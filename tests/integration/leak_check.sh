@@ -1,0 +1,17 @@
+#!/bin/sh
+# Runs after every integration test (ctest fixture cleanup): the suite must leave no
+# mounts, cgroups, processes or state of its containers on the machine.
+set -u
+found=0
+report() { echo "leak: $*"; found=1; }
+if [ "$(id -u)" != 0 ]; then echo "leak_check: not root, nothing could have been left"; exit 0; fi
+mounts=$(grep -E 'quai-it' /proc/self/mountinfo | awk '{print $5}')
+[ -z "$mounts" ] || report "mounts: $mounts"
+cgroups=$(find /sys/fs/cgroup -maxdepth 3 -type d \( -name 'quai' -o -name 'quai-it*' -o -name 'libpod-*quai*' \) 2>/dev/null)
+[ -z "$cgroups" ] || report "cgroups: $cgroups"
+procs=$(pgrep -f 'quai-testhelper|quai-it' | grep -v "^$$\$" || true)
+[ -z "$procs" ] || report "processes: $(ps -o pid=,args= -p "$(echo $procs | tr ' ' ',')" 2>/dev/null)"
+dirs=$(find /tmp -maxdepth 1 -name 'quai-it*' 2>/dev/null)
+[ -z "$dirs" ] || report "temp dirs: $dirs"
+[ "$found" = 0 ] && echo "leak_check: no leftover mounts, cgroups, processes or temp dirs"
+exit "$found"
