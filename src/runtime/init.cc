@@ -152,6 +152,10 @@ Status wait_for_start(int exec_fifo_fd) {
 void run_init(const InitConfig& config, SyncChannel& channel) {
   // Die with the runtime while it still waits for us; cleared once we are ready.
   ::prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+  // Until it execs, this process is the runtime binary inside the container's pid
+  // namespace: non-dumpable, its /proc/PID/exe cannot be opened from the container to
+  // overwrite the binary on the host (CVE-2019-5736). execve makes it dumpable again.
+  ::prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
   auto setup = setup_stage(config, channel);
   Result<std::string> executable = setup ? find_executable(config.spec->process->args[0], config.spec->process->env)
                                          : std::unexpected(setup.error());

@@ -99,10 +99,12 @@ void add_exec_verb(CLI::App& app, Globals& globals, Action& action) {
   sub->add_flag("-d,--detach", args->detach, "return once the process runs");
   sub->add_flag("-t,--tty", args->tty, "give the process a terminal");
   sub->add_option("--cwd", args->cwd, "working directory");
-  sub->add_option("-e,--env", args->env, "VAR=value (repeatable)");
+  // One value per flag: a vector option would otherwise swallow the id and the command.
+  sub->add_option("-e,--env", args->env, "VAR=value (repeatable)")->allow_extra_args(false);
   sub->add_option("-u,--user", args->user, "uid[:gid]");
-  sub->add_option("--cap", args->caps, "add a capability (repeatable)");
-  sub->add_option("-g,--additional-gids", args->additional_gids, "additional group (repeatable)");
+  sub->add_option("--cap", args->caps, "add a capability (repeatable)")->allow_extra_args(false);
+  sub->add_option("-g,--additional-gids", args->additional_gids, "additional group (repeatable)")
+      ->allow_extra_args(false);
   sub->add_flag("--no-new-privs", args->no_new_privs, "set no_new_privs");
   sub->add_option("--preserve-fds", args->preserve_fds, "pass N fds after stdio");
   sub->add_option("--process-label,--apparmor", args->ignored, "accepted; no LSM is used");
