@@ -5,6 +5,7 @@
 
 #include "base/log.h"
 #include "runtime/cgroup.h"
+#include "runtime/device_filter.h"
 #include "sys/fs.h"
 
 namespace quai::runtime {
@@ -19,16 +20,6 @@ std::string device_rule_text(const DeviceRule& rule) {
   if (rule.type == 'a') return "a";
   return fmt::format("{} {}:{} {}", rule.type, number(rule.major), number(rule.minor), rule.access);
 }
-
-// Devices every container gets, as runc and crun allow them: mknod of any node (the
-// nodes of linux.devices are made after the rules are written; opening one still needs a
-// rule), then null, zero, full, tty, random, urandom, /dev/console, ptmx and the pty slaves.
-const DeviceRule kDefaultAllowed[] = {
-    {true, 'c', std::nullopt, std::nullopt, "m"}, {true, 'b', std::nullopt, std::nullopt, "m"},
-    {true, 'c', 1, 3, "rwm"},   {true, 'c', 1, 5, "rwm"}, {true, 'c', 1, 7, "rwm"},
-    {true, 'c', 5, 0, "rwm"},   {true, 'c', 1, 8, "rwm"}, {true, 'c', 1, 9, "rwm"},
-    {true, 'c', 5, 1, "rwm"},   {true, 'c', 5, 2, "rwm"}, {true, 'c', 136, std::nullopt, "rwm"},
-};
 
 class V1Writer {
  public:
@@ -111,14 +102,19 @@ Status apply_cpu(const V1Writer& w, const CpuResources& cpu) {
   return ok();
 }
 
-Status apply_devices(const V1Writer& w, const std::vector<DeviceRule>& rules) {
+Status apply_devices(const Cgroup& cgroup, const V1Writer& w, const std::vector<DeviceRule>& rules) {
   if (rules.empty()) return ok();
+  // Hybrid hosts may have no v1 devices hierarchy: filter on the cgroup2 side instead.
+  const Hierarchy* unified = cgroup.layout().unified();
+  if (cgroup.layout().v1("devices") == nullptr && unified != nullptr) {
+    return with_context(attach_device_filter(cgroup.directory(*unified), rules), "linux.resources.devices");
+  }
   std::string dir = w.dir("devices", "linux.resources.devices");
   if (dir.empty()) return ok();
   for (const auto& rule : rules) {
     TRY(write_cgroup_file(dir, rule.allow ? "devices.allow" : "devices.deny", device_rule_text(rule)));
   }
-  for (const auto& rule : kDefaultAllowed) {
+  for (const auto& rule : default_allowed_devices()) {
     TRY(write_cgroup_file(dir, "devices.allow", device_rule_text(rule)));
   }
   return ok();
@@ -199,7 +195,7 @@ Status apply_v1(const Cgroup& cgroup, const Resources& resources) {
     int64_t limit = *resources.pids_limit;
     if (!dir.empty()) TRY(write_cgroup_file(dir, "pids.max", limit > 0 ? std::to_string(limit) : "max"));
   }
-  TRY(apply_devices(w, resources.devices));
+  TRY(apply_devices(cgroup, w, resources.devices));
   if (resources.block_io) TRY(apply_block_io(w, *resources.block_io));
   TRY(apply_hugetlb(cgroup, resources.hugepage_limits));
   if (resources.network) TRY(apply_network(w, *resources.network));

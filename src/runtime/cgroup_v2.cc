@@ -6,6 +6,7 @@
 #include "base/log.h"
 #include "base/strings.h"
 #include "runtime/cgroup.h"
+#include "runtime/device_filter.h"
 #include "sys/fs.h"
 #include "sys/file_io.h"
 
@@ -142,8 +143,7 @@ Status apply_v2(const std::string& dir, const Resources& resources) {
     TRY(write_cgroup_file(dir, "hugetlb." + l.page_size + ".max", std::to_string(l.limit)));
   }
   if (!resources.devices.empty()) {
-    log::warn("linux.resources.devices: the cgroup v2 device filter (eBPF) is not implemented yet; "
-              "device nodes are limited to those created in /dev");
+    TRY_CTX(attach_device_filter(dir, resources.devices), "linux.resources.devices");
   }
   if (resources.network) log::warn("linux.resources.network has no cgroup v2 equivalent; ignored");
   return apply_unified_keys(dir, resources.unified);
