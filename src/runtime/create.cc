@@ -168,7 +168,7 @@ Result<Launched> create_container(const RuntimeOptions& options, const CreateOpt
     return fail_errno(errno, "mkdir \"{}\"", dir.dir());
   }
   CreateRollback rollback(dir.dir());
-  TRY(sys::write_file_atomic(dir.config_file(), p.config_text, 0600));
+  TRY(sys::write_file_atomic(dir.config_file(), p.config_text, 0600, sys::Durability::Volatile));
   if (::mkfifo(dir.fifo().c_str(), 0600) != 0) return fail_errno(errno, "mkfifo \"{}\"", dir.fifo());
   // Linux allows O_RDWR on a fifo without a peer; see wait_for_start in init.cc.
   sys::UniqueFd exec_fifo(::open(dir.fifo().c_str(), O_RDWR | O_CLOEXEC));
@@ -255,7 +255,7 @@ Result<Launched> create_container(const RuntimeOptions& options, const CreateOpt
   state.start_time = TRY(sys::process_start_time(init_pid));
   state.annotations = spec.annotations;
   TRY(dir.save(state));
-  if (!create.pid_file.empty()) TRY(sys::write_file_atomic(create.pid_file, std::to_string(init_pid), 0644));
+  if (!create.pid_file.empty()) TRY(sys::write_file_atomic(create.pid_file, std::to_string(init_pid), 0644, sys::Durability::Volatile));
   rollback.commit();
   return Launched{init_pid, std::move(child_pidfd)};
 }

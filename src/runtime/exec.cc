@@ -198,7 +198,7 @@ Result<int> exec_in_container(const RuntimeOptions& options, const std::string& 
     plan.console_socket = console.get();
   }
   pid_t pid = TRY_CTX(launch(plan, container.cgroup()), "exec in container \"{}\"", id);
-  if (!exec.pid_file.empty()) TRY(sys::write_file_atomic(exec.pid_file, std::to_string(pid), 0644));
+  if (!exec.pid_file.empty()) TRY(sys::write_file_atomic(exec.pid_file, std::to_string(pid), 0644, sys::Durability::Volatile));
   if (exec.detach) return 0;
   return wait_forwarding_signals(pid);
 }

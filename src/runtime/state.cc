@@ -57,7 +57,9 @@ Result<ContainerState> ContainerState::from_json(const Json& json, std::string_v
 }
 
 Status StateDir::save(const ContainerState& state) const {
-  return sys::write_file_atomic(state_file(), state.to_json().dump(), 0600);
+  // Container state lives as long as its processes: a crash of the machine ends both, so
+  // the rename alone (readers never see half a file) is enough, and start-up saves an fsync.
+  return sys::write_file_atomic(state_file(), state.to_json().dump(), 0600, sys::Durability::Volatile);
 }
 
 Result<ContainerState> StateDir::load() const {

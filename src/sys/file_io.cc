@@ -48,12 +48,15 @@ Status write_existing(const std::string& path, std::string_view data) {
   return ok();
 }
 
-Status write_file_atomic(const std::string& path, std::string_view data, mode_t mode) {
+Status write_file_atomic(const std::string& path, std::string_view data, mode_t mode,
+                         Durability durability) {
   std::string temp = path + ".tmp";
   UniqueFd fd(::open(temp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode));
   if (!fd) return fail_errno(errno, "create \"{}\"", temp);
   TRY_CTX(write_all(fd.get(), data), "\"{}\"", temp);
-  if (::fsync(fd.get()) != 0) return fail_errno(errno, "fsync \"{}\"", temp);
+  if (durability == Durability::Durable && ::fsync(fd.get()) != 0) {
+    return fail_errno(errno, "fsync \"{}\"", temp);
+  }
   fd.reset();
   if (::rename(temp.c_str(), path.c_str()) != 0) {
     int saved = errno;

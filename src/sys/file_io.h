@@ -17,7 +17,12 @@ Status write_all(int fd, std::string_view data);
 Result<std::string> read_file(const std::string& path);
 /// Writes to an existing file (cgroup, /proc knobs) without creating or truncating it.
 Status write_existing(const std::string& path, std::string_view data);
+/// Whether a replaced file must survive a crash of the machine (fsync), or only be seen
+/// whole by readers (rename alone). Runtime state under /run dies with the machine anyway.
+enum class Durability { Durable, Volatile };
+
 /// Replaces path with data so that readers see the old or the new file, never a part.
-Status write_file_atomic(const std::string& path, std::string_view data, mode_t mode = 0644);
+Status write_file_atomic(const std::string& path, std::string_view data, mode_t mode = 0644,
+                         Durability durability = Durability::Durable);
 
 }  // namespace quai::sys
