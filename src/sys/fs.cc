@@ -26,6 +26,9 @@ bool is_directory(const std::string& path) {
 }
 
 Status mkdir_p(const std::string& path, mode_t mode) {
+  // Usually only the last component is missing: one mkdir, not one per component.
+  if (::mkdir(path.c_str(), mode) == 0 || errno == EEXIST) return ok();
+  if (errno != ENOENT) return fail_errno(errno, "mkdir \"{}\"", path);
   std::string prefix;
   for (const auto& part : split(path, '/')) {
     if (part.empty()) {
