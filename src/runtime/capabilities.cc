@@ -4,8 +4,10 @@
 #include <sys/prctl.h>
 
 #include <cerrno>
+#include <cstring>
 #include <set>
 
+#include "base/log.h"
 #include "sys/file_io.h"
 
 namespace quai::runtime {
@@ -101,8 +103,11 @@ Status apply_capability_sets(const Capabilities& caps) {
     return fail_errno(errno, "clear ambient capabilities");
   }
   for (auto value : supported_values(caps.ambient)) {
+    // The kernel refuses an ambient capability missing from the permitted or inheritable
+    // set; configs from `crun spec` and podman's --user --cap-add do that, and crun
+    // ignores it, so warn instead of failing the container.
     if (::prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, value, 0, 0) != 0) {
-      return fail_errno(errno, "raise ambient capability {}", value);
+      log::warn("process.capabilities.ambient: cannot raise capability {}: {}", value, std::strerror(errno));
     }
   }
   return ok();

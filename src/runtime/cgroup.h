@@ -58,7 +58,8 @@ class Cgroup {
   Result<bool> is_frozen() const;
   /// Sends a signal to every process, frozen first so none can fork in between.
   Status signal_all(int signal);
-  /// Removes the directories, and the parents quai made when they are empty.
+  /// Removes the directories, and the default parent "/quai" once it is empty; parents of
+  /// a configured cgroupsPath belong to whoever chose it and stay.
   Status destroy();
 
  private:

@@ -170,16 +170,24 @@ Status apply_hugetlb(const Cgroup& cgroup, const std::vector<HugepageLimit>& lim
   return fail(Errc::Unsupported, "linux.resources.hugepageLimits: no hugetlb controller is available");
 }
 
-Status apply_network(const V1Writer& w, const NetworkResources& network) {
-  if (network.class_id) {
-    std::string dir = w.dir("net_cls", "linux.resources.network.classID");
-    if (!dir.empty()) TRY(write_cgroup_file(dir, "net_cls.classid", std::to_string(*network.class_id)));
-  }
-  if (!network.priorities.empty()) {
-    std::string dir = w.dir("net_prio", "linux.resources.network.priorities");
-    for (const auto& [name, priority] : network.priorities) {
-      if (!dir.empty()) TRY(write_cgroup_file(dir, "net_prio.ifpriomap", fmt::format("{} {}", name, priority)));
+// net_cls and net_prio are often left unmounted (binding them to v1 disables cgroup2
+// socket matching): a config that asks for them cannot be honoured, and the spec says
+// create must then fail, as crun does.
+Status apply_network(const Cgroup& cgroup, const NetworkResources& network) {
+  const std::pair<bool, const char*> wanted[] = {{network.class_id.has_value(), "net_cls"},
+                                                 {!network.priorities.empty(), "net_prio"}};
+  for (const auto& [asked, controller] : wanted) {
+    if (asked && cgroup.layout().v1(controller) == nullptr) {
+      return fail(Errc::Unsupported, "linux.resources.network: no cgroup v1 \"{}\" hierarchy is mounted", controller);
     }
+  }
+  if (network.class_id) {
+    std::string dir = cgroup.directory(*cgroup.layout().v1("net_cls"));
+    TRY(write_cgroup_file(dir, "net_cls.classid", std::to_string(*network.class_id)));
+  }
+  for (const auto& [name, priority] : network.priorities) {
+    std::string dir = cgroup.directory(*cgroup.layout().v1("net_prio"));
+    TRY(write_cgroup_file(dir, "net_prio.ifpriomap", fmt::format("{} {}", name, priority)));
   }
   return ok();
 }
@@ -198,7 +206,7 @@ Status apply_v1(const Cgroup& cgroup, const Resources& resources) {
   TRY(apply_devices(cgroup, w, resources.devices));
   if (resources.block_io) TRY(apply_block_io(w, *resources.block_io));
   TRY(apply_hugetlb(cgroup, resources.hugepage_limits));
-  if (resources.network) TRY(apply_network(w, *resources.network));
+  if (resources.network) TRY(apply_network(cgroup, *resources.network));
   if (!resources.unified.empty()) {
     const Hierarchy* unified = cgroup.layout().unified();
     if (unified == nullptr) {
