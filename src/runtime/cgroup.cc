@@ -142,6 +142,19 @@ std::string Cgroup::directory(const Hierarchy& hierarchy) const {
 }
 
 Status Cgroup::create(const Resources* resources) {
+  if (!layout_.hierarchies.empty()) {
+    // The first level that does not exist yet in one hierarchy stands for all of them.
+    owned_from_.clear();
+    std::string prefix;
+    for (const auto& part : split(path_, '/')) {
+      if (part.empty()) continue;
+      prefix += "/" + part;
+      if (!sys::is_directory(layout_.hierarchies.front().mount_point + prefix)) {
+        owned_from_ = prefix;
+        break;
+      }
+    }
+  }
   for (const auto& hierarchy : layout_.hierarchies) {
     std::string dir = directory(hierarchy);
     if (hierarchy.unified) {
@@ -242,6 +255,7 @@ Status Cgroup::signal_all(int signal) {
 }
 
 Status Cgroup::destroy() {
+  if (owned_from_.empty()) return ok();
   for (const auto& hierarchy : layout_.hierarchies) {
     std::string dir = directory(hierarchy);
     // Processes that were just killed leave the cgroup a moment later.
@@ -252,9 +266,12 @@ Status Cgroup::destroy() {
       std::this_thread::sleep_for(std::chrono::milliseconds(5));
     }
     if (rc != 0 && errno != ENOENT) return fail_errno(errno, "remove cgroup \"{}\"", dir);
-    // The default parent "/quai" is ours: remove it once empty (EBUSY/ENOTEMPTY: in use).
-    std::string parent = dir.substr(0, dir.rfind('/'));
-    if (parent == hierarchy.mount_point + "/quai") ::rmdir(parent.c_str());
+    // Parents we made go too, unless another container still uses them (not empty).
+    std::string top = hierarchy.mount_point + owned_from_;
+    for (std::string parent = dir.substr(0, dir.rfind('/')); parent.size() >= top.size();
+         parent = parent.substr(0, parent.rfind('/'))) {
+      if (::rmdir(parent.c_str()) != 0) break;
+    }
   }
   return ok();
 }

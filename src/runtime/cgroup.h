@@ -42,14 +42,18 @@ Result<std::string> resolve_cgroups_path(const std::string& cgroups_path, const 
 /// One container's cgroup in every hierarchy. Not thread-safe.
 class Cgroup {
  public:
-  Cgroup(CgroupLayout layout, std::string path) : layout_(std::move(layout)), path_(std::move(path)) {}
+  /// `owned_from`: the topmost directory of `path` that quai created (empty: none), so
+  /// that destroy removes exactly what create made.
+  Cgroup(CgroupLayout layout, std::string path, std::string owned_from = "")
+      : layout_(std::move(layout)), path_(std::move(path)), owned_from_(std::move(owned_from)) {}
 
   const std::string& path() const { return path_; }
+  const std::string& owned_from() const { return owned_from_; }
   const CgroupLayout& layout() const { return layout_; }
   std::string directory(const Hierarchy& hierarchy) const;
 
   /// Makes the directories (v1 cpuset gets its parent's cpus and mems; v2 enables the
-  /// controllers the resources need).
+  /// controllers the resources need) and records the first one that did not exist.
   Status create(const Resources* resources);
   Status apply(const Resources& resources);
   Status add_process(pid_t pid) const;
@@ -58,13 +62,15 @@ class Cgroup {
   Result<bool> is_frozen() const;
   /// Sends a signal to every process, frozen first so none can fork in between.
   Status signal_all(int signal);
-  /// Removes the directories, and the default parent "/quai" once it is empty; parents of
-  /// a configured cgroupsPath belong to whoever chose it and stay.
+  /// Removes the directories create made, leaf first: parents that existed before, and a
+  /// cgroup the container was put into but did not create, stay. A parent still in use
+  /// by another container (not empty) stays too.
   Status destroy();
 
  private:
   CgroupLayout layout_;
   std::string path_;
+  std::string owned_from_;
 };
 
 // Per-version helpers, exposed for unit tests on a fake cgroupfs tree.

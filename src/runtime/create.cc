@@ -50,7 +50,11 @@ class CreateRollback {
     }
     if (auto removed = sys::remove_tree(state_dir_); !removed) log::warn("{}", removed.error().to_string());
   }
-  void set_cgroup(const Cgroup& cgroup) { cgroup_ = cgroup; }
+  /// The cgroup lives here so that it outlives everything the rollback may undo.
+  Cgroup& make_cgroup(CgroupLayout layout, std::string path) {
+    cgroup_.emplace(std::move(layout), std::move(path));
+    return *cgroup_;
+  }
   void set_init(pid_t pid) { init_pid_ = pid; }
   void set_intermediate(pid_t pid) { intermediate_pid_ = pid; }
   /// A container without a mount namespace mounts into the runtime's mount table.
@@ -174,8 +178,7 @@ Result<Launched> create_container(const RuntimeOptions& options, const CreateOpt
   sys::UniqueFd exec_fifo(::open(dir.fifo().c_str(), O_RDWR | O_CLOEXEC));
   if (!exec_fifo) return fail_errno(errno, "open \"{}\"", dir.fifo());
 
-  Cgroup cgroup(p.layout, p.cgroup_path);
-  rollback.set_cgroup(cgroup);
+  Cgroup& cgroup = rollback.make_cgroup(p.layout, p.cgroup_path);
   if (!spec.has_namespace("mount")) rollback.set_host_mounts_rootfs(spec.root_path);
   const Resources* resources = spec.linux_ && spec.linux_->resources ? &*spec.linux_->resources : nullptr;
   TRY_CTX(cgroup.create(resources), "create cgroup \"{}\"", p.cgroup_path);
@@ -251,6 +254,7 @@ Result<Launched> create_container(const RuntimeOptions& options, const CreateOpt
   state.created = rfc3339_now();
   state.owner = "root";
   state.cgroup_path = p.cgroup_path;
+  state.cgroup_owned_from = cgroup.owned_from();
   state.pid = init_pid;
   state.start_time = TRY(sys::process_start_time(init_pid));
   state.annotations = spec.annotations;

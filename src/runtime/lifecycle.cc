@@ -83,7 +83,7 @@ ContainerStatus Container::status() const {
 
 Cgroup Container::cgroup() const {
   auto layout = CgroupLayout::detect();
-  return Cgroup(layout ? *layout : CgroupLayout{}, state.cgroup_path);
+  return Cgroup(layout ? *layout : CgroupLayout{}, state.cgroup_path, state.cgroup_owned_from);
 }
 
 Json Container::oci_state() const {

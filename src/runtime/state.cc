@@ -27,6 +27,7 @@ Json ContainerState::to_json() const {
               {"created", created},
               {"owner", owner},
               {"cgroupPath", cgroup_path},
+              {"cgroupOwnedFrom", cgroup_owned_from},
               {"pid", pid},
               {"startTime", start_time},
               {"annotations", annotations}};
@@ -44,6 +45,7 @@ Result<ContainerState> ContainerState::from_json(const Json& json, std::string_v
     state.created = TRY(r.string("created"));
     state.owner = TRY(r.optional_string("owner")).value_or("");
     state.cgroup_path = TRY(r.optional_string("cgroupPath")).value_or("");
+    state.cgroup_owned_from = TRY(r.optional_string("cgroupOwnedFrom")).value_or("");
     state.pid = static_cast<pid_t>(TRY(r.int64("pid")));
     state.start_time = TRY(r.uint64("startTime"));
     state.annotations = TRY(r.string_map("annotations"));

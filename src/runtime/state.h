@@ -25,6 +25,7 @@ struct ContainerState {
   std::string created;  // RFC 3339
   std::string owner;
   std::string cgroup_path;
+  std::string cgroup_owned_from;  // the first level of cgroup_path that create made
   pid_t pid = 0;
   uint64_t start_time = 0;  // of pid, to detect pid reuse
   std::map<std::string, std::string> annotations;

@@ -129,3 +129,24 @@ TEST_F(RuntimeResources, ExecFlagsOverrideTheContainersProcess) {
 
 }  // namespace
 }  // namespace quai::test
+
+namespace quai::test {
+namespace {
+
+TEST_F(RuntimeResources, DeleteRemovesTheCgroupsItMadeAndOnlyThose) {
+  Json c = default_config(shared_rootfs(), {"true"});
+  c["linux"]["cgroupsPath"] = "/quai-it-parent/" + id();
+  ASSERT_EQ(runtime({"run", "--bundle", bundle(c), id()}).exit_code, 0);
+  EXPECT_FALSE(cgroup_exists("/quai-it-parent")) << "a parent made by create goes with the container";
+
+  // A cgroup that existed before the container (someone else's) survives its deletion.
+  ASSERT_EQ(sh("for h in /sys/fs/cgroup/*/; do mkdir -p $h/quai-it-theirs; done").exit_code, 0);
+  c["linux"]["cgroupsPath"] = "/quai-it-theirs";
+  ASSERT_EQ(runtime({"run", "--bundle", bundle(c), id("-2")}).exit_code, 0);
+  EXPECT_TRUE(cgroup_exists("/quai-it-theirs"));
+  sh("rmdir /sys/fs/cgroup/*/quai-it-theirs");
+  EXPECT_FALSE(cgroup_exists("/quai-it-theirs"));
+}
+
+}  // namespace
+}  // namespace quai::test
