@@ -6,7 +6,7 @@ PACKAGES="
   build-essential cmake ninja-build pkg-config ccache git
   libseccomp-dev libcap-dev libssl-dev nlohmann-json3-dev libcli11-dev libfmt-dev
   libgtest-dev libgmock-dev libbenchmark-dev
-  clang-16 libclang-rt-16-dev
+  clang-16 libclang-rt-16-dev clang-format
   busybox-static util-linux procps iproute2 jq tmux
   podman crun runc hyperfine time
 "

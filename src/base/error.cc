@@ -7,31 +7,62 @@ namespace quai {
 
 std::string_view errc_name(Errc code) {
   switch (code) {
-    case Errc::NotFound: return "not found";
-    case Errc::AlreadyExists: return "already exists";
-    case Errc::InvalidArgument: return "invalid argument";
-    case Errc::PermissionDenied: return "permission denied";
-    case Errc::Busy: return "busy";
-    case Errc::Unsupported: return "unsupported";
-    case Errc::Corrupt: return "corrupt";
-    case Errc::Io: return "i/o error";
-    case Errc::Timeout: return "timeout";
-    case Errc::Internal: return "internal error";
+    case Errc::NotFound:
+      return "not found";
+    case Errc::AlreadyExists:
+      return "already exists";
+    case Errc::InvalidArgument:
+      return "invalid argument";
+    case Errc::PermissionDenied:
+      return "permission denied";
+    case Errc::Busy:
+      return "busy";
+    case Errc::Unsupported:
+      return "unsupported";
+    case Errc::Corrupt:
+      return "corrupt";
+    case Errc::Io:
+      return "i/o error";
+    case Errc::Timeout:
+      return "timeout";
+    case Errc::Internal:
+      return "internal error";
   }
   return "unknown error";
 }
 
 Errc errc_from_errno(int sys_errno) {
   switch (sys_errno) {
-    case ENOENT: case ESRCH: case ENXIO: return Errc::NotFound;
-    case EEXIST: return Errc::AlreadyExists;
-    case EINVAL: case ENAMETOOLONG: case ENOTDIR: case EISDIR: case ELOOP: case EXDEV:
+    case ENOENT:
+    case ESRCH:
+    case ENXIO:
+      return Errc::NotFound;
+    case EEXIST:
+      return Errc::AlreadyExists;
+    case EINVAL:
+    case ENAMETOOLONG:
+    case ENOTDIR:
+    case EISDIR:
+    case ELOOP:
+    case EXDEV:
       return Errc::InvalidArgument;
-    case EPERM: case EACCES: case EROFS: return Errc::PermissionDenied;
-    case EBUSY: case EAGAIN: case ETXTBSY: return Errc::Busy;
-    case ENOSYS: case EOPNOTSUPP: case EAFNOSUPPORT: case EPROTONOSUPPORT: return Errc::Unsupported;
-    case ETIMEDOUT: return Errc::Timeout;
-    default: return Errc::Io;
+    case EPERM:
+    case EACCES:
+    case EROFS:
+      return Errc::PermissionDenied;
+    case EBUSY:
+    case EAGAIN:
+    case ETXTBSY:
+      return Errc::Busy;
+    case ENOSYS:
+    case EOPNOTSUPP:
+    case EAFNOSUPPORT:
+    case EPROTONOSUPPORT:
+      return Errc::Unsupported;
+    case ETIMEDOUT:
+      return Errc::Timeout;
+    default:
+      return Errc::Io;
   }
 }
 

@@ -99,7 +99,8 @@ Result<std::map<std::string, std::string>> JsonReader::string_map(std::string_vi
   if (m == nullptr) return out;
   if (!m->is_object()) return fail(error(key, "expected an object of strings"));
   for (const auto& [name, value] : m->items()) {
-    if (!value.is_string()) return fail(error(fmt::format("{}.{}", key, name), "expected a string"));
+    if (!value.is_string())
+      return fail(error(fmt::format("{}.{}", key, name), "expected a string"));
     out.emplace(name, value.get<std::string>());
   }
   return out;

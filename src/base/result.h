@@ -45,30 +45,31 @@ Result<T> with_context(Result<T> result, fmt::format_string<Args...> format, Arg
 // function. A GNU statement expression, so it works in initialisers: auto x = TRY(f());
 // Each use gets its own variable name so nested TRYs do not shadow each other.
 #define TRY(expr) QUAI_TRY_IMPL_((expr), QUAI_CONCAT(quai_try_, __COUNTER__))
-#define QUAI_TRY_IMPL_(expr, name)                              \
-  ({                                                            \
-    auto&& name = expr;                                         \
+#define QUAI_TRY_IMPL_(expr, name)                                            \
+  ({                                                                          \
+    auto&& name = expr;                                                       \
     if (!name.has_value()) return ::std::unexpected(std::move(name).error()); \
-    std::move(name).value();                                    \
+    std::move(name).value();                                                  \
   })
 
 // TRY_CTX(expr, format, args...): like TRY, and adds a context frame to the error.
-#define TRY_CTX(expr, ...) QUAI_TRY_CTX_IMPL_((expr), QUAI_CONCAT(quai_try_, __COUNTER__), __VA_ARGS__)
-#define QUAI_TRY_CTX_IMPL_(expr, name, ...)                     \
-  ({                                                            \
-    auto&& name = expr;                                         \
-    if (!name.has_value()) {                                    \
-      auto quai_try_error_ = std::move(name).error();           \
-      quai_try_error_.add_context(::fmt::format(__VA_ARGS__));  \
-      return ::std::unexpected(std::move(quai_try_error_));     \
-    }                                                           \
-    std::move(name).value();                                    \
+#define TRY_CTX(expr, ...) \
+  QUAI_TRY_CTX_IMPL_((expr), QUAI_CONCAT(quai_try_, __COUNTER__), __VA_ARGS__)
+#define QUAI_TRY_CTX_IMPL_(expr, name, ...)                    \
+  ({                                                           \
+    auto&& name = expr;                                        \
+    if (!name.has_value()) {                                   \
+      auto quai_try_error_ = std::move(name).error();          \
+      quai_try_error_.add_context(::fmt::format(__VA_ARGS__)); \
+      return ::std::unexpected(std::move(quai_try_error_));    \
+    }                                                          \
+    std::move(name).value();                                   \
   })
 
 // QUAI_CHECK(cond): a broken invariant is a bug; abort with file:line.
-#define QUAI_CHECK(cond)                                                              \
-  do {                                                                                \
-    if (!(cond)) ::quai::check_failed(#cond, __FILE__, __LINE__);                     \
+#define QUAI_CHECK(cond)                                          \
+  do {                                                            \
+    if (!(cond)) ::quai::check_failed(#cond, __FILE__, __LINE__); \
   } while (0)
 
 namespace quai {

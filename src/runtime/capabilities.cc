@@ -61,8 +61,10 @@ std::vector<std::string> known_capabilities() {
 
 Status validate_capabilities(const Capabilities& caps, std::string_view field) {
   const std::pair<const char*, const std::vector<std::string>*> sets[] = {
-      {"bounding", &caps.bounding}, {"effective", &caps.effective},
-      {"inheritable", &caps.inheritable}, {"permitted", &caps.permitted},
+      {"bounding", &caps.bounding},
+      {"effective", &caps.effective},
+      {"inheritable", &caps.inheritable},
+      {"permitted", &caps.permitted},
       {"ambient", &caps.ambient}};
   for (const auto& [set, names] : sets) {
     for (const auto& name : *names) {
@@ -93,7 +95,8 @@ Status apply_capability_sets(const Capabilities& caps) {
       {CAP_INHERITABLE, &caps.inheritable}};
   for (const auto& [flag, names] : sets) {
     auto values = supported_values(*names);
-    if (!values.empty()) cap_set_flag(state, flag, static_cast<int>(values.size()), values.data(), CAP_SET);
+    if (!values.empty())
+      cap_set_flag(state, flag, static_cast<int>(values.size()), values.data(), CAP_SET);
   }
   int rc = cap_set_proc(state);
   int saved = errno;
@@ -107,7 +110,8 @@ Status apply_capability_sets(const Capabilities& caps) {
     // set; configs from `crun spec` and podman's --user --cap-add do that, and crun
     // ignores it, so warn instead of failing the container.
     if (::prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, value, 0, 0) != 0) {
-      log::warn("process.capabilities.ambient: cannot raise capability {}: {}", value, std::strerror(errno));
+      log::warn("process.capabilities.ambient: cannot raise capability {}: {}", value,
+                std::strerror(errno));
     }
   }
   return ok();

@@ -11,15 +11,14 @@
 
 #include "base/log.h"
 #include "base/strings.h"
-#include "sys/fs.h"
 #include "sys/file_io.h"
+#include "sys/fs.h"
 
 namespace quai::runtime {
 namespace {
 
-const std::set<std::string, std::less<>> kGenericOptions = {"rw", "ro", "nosuid", "nodev",
-                                                            "noexec", "relatime", "noatime",
-                                                            "clone_children", "xattr"};
+const std::set<std::string, std::less<>> kGenericOptions = {
+    "rw", "ro", "nosuid", "nodev", "noexec", "relatime", "noatime", "clone_children", "xattr"};
 
 // mountinfo: "id parent maj:min root mountpoint opts [tags] - fstype source superopts".
 std::optional<Hierarchy> parse_cgroup_line(std::string_view line) {
@@ -127,7 +126,8 @@ Result<std::string> resolve_cgroups_path(const std::string& cgroups_path, const 
   if (systemd_style && cgroups_path.find(':') != std::string::npos) {
     auto parts = split(cgroups_path, ':');
     if (parts.size() != 3) {
-      return fail(Errc::InvalidArgument, "linux.cgroupsPath: \"{}\" is not \"slice:prefix:name\"", cgroups_path);
+      return fail(Errc::InvalidArgument, "linux.cgroupsPath: \"{}\" is not \"slice:prefix:name\"",
+                  cgroups_path);
     }
     std::string slice = parts[0].empty() ? "system.slice" : parts[0];
     std::string unit = parts[1].empty() ? parts[2] : parts[1] + "-" + parts[2];
@@ -218,7 +218,8 @@ Status Cgroup::set_frozen(bool frozen) {
       if (trim(state) == (frozen ? "FROZEN" : "THAWED")) return ok();
       std::this_thread::sleep_for(std::chrono::milliseconds(1));
     }
-    return fail(Errc::Timeout, "cgroup \"{}\": freezer did not reach {}", dir, frozen ? "FROZEN" : "THAWED");
+    return fail(Errc::Timeout, "cgroup \"{}\": freezer did not reach {}", dir,
+                frozen ? "FROZEN" : "THAWED");
   }
   if (const Hierarchy* unified = layout_.unified()) {
     std::string dir = directory(*unified);
@@ -230,7 +231,8 @@ Status Cgroup::set_frozen(bool frozen) {
     }
     return fail(Errc::Timeout, "cgroup \"{}\": did not {}", dir, frozen ? "freeze" : "thaw");
   }
-  return fail(Errc::Unsupported, "no freezer: neither a v1 freezer hierarchy nor cgroup2 is mounted");
+  return fail(Errc::Unsupported,
+              "no freezer: neither a v1 freezer hierarchy nor cgroup2 is mounted");
 }
 
 Result<bool> Cgroup::is_frozen() const {

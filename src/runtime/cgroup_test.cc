@@ -33,9 +33,11 @@ TEST(CgroupLayout, ReadsHybridLayout) {
 }
 
 TEST(CgroupLayout, ReadsPureV2AndV1) {
-  auto v2 = CgroupLayout::from_mountinfo("30 23 0:27 / /sys/fs/cgroup rw - cgroup2 cgroup2 rw,nsdelegate\n");
+  auto v2 = CgroupLayout::from_mountinfo(
+      "30 23 0:27 / /sys/fs/cgroup rw - cgroup2 cgroup2 rw,nsdelegate\n");
   EXPECT_EQ(v2.mode, CgroupMode::V2);
-  auto v1 = CgroupLayout::from_mountinfo("32 31 0:29 / /sys/fs/cgroup/cpu rw - cgroup cgroup rw,cpu,cpuacct\n");
+  auto v1 = CgroupLayout::from_mountinfo(
+      "32 31 0:29 / /sys/fs/cgroup/cpu rw - cgroup cgroup rw,cpu,cpuacct\n");
   EXPECT_EQ(v1.mode, CgroupMode::V1);
   ASSERT_NE(v1.v1("cpuacct"), nullptr);
   EXPECT_EQ(v1.v1("cpuacct"), v1.v1("cpu"));
@@ -47,7 +49,8 @@ TEST(CgroupsPath, DefaultRelativeAbsoluteAndSystemd) {
   EXPECT_EQ(resolve_cgroups_path("a/b", "web", false).value(), "/a/b");
   EXPECT_EQ(resolve_cgroups_path("machine.slice:libpod:abc", "web", true).value(),
             "/machine.slice/libpod-abc.scope");
-  EXPECT_EQ(resolve_cgroups_path("a-b.slice:p:n", "web", true).value(), "/a.slice/a-b.slice/p-n.scope");
+  EXPECT_EQ(resolve_cgroups_path("a-b.slice:p:n", "web", true).value(),
+            "/a.slice/a-b.slice/p-n.scope");
   EXPECT_FALSE(resolve_cgroups_path("a:b", "web", true));
 }
 
@@ -67,18 +70,22 @@ class FakeCgroupfs : public ::testing::Test {
     root_ = templ;
     dir_ = root_ + "/quai/c1";
     ASSERT_TRUE(sys::mkdir_p(dir_));
-    for (const char* file : {"memory.max", "memory.low", "memory.swap.max", "cpu.weight", "cpu.max", "pids.max",
-                             "io.weight", "io.max", "cpuset.cpus", "hugetlb.2MB.max", "cgroup.subtree_control"}) {
+    for (const char* file :
+         {"memory.max", "memory.low", "memory.swap.max", "cpu.weight", "cpu.max", "pids.max",
+          "io.weight", "io.max", "cpuset.cpus", "hugetlb.2MB.max", "cgroup.subtree_control"}) {
       touch(dir_ + "/" + file);
     }
     touch(root_ + "/cgroup.subtree_control");
     touch(root_ + "/quai/cgroup.subtree_control");
-    ASSERT_TRUE(sys::write_file_atomic(root_ + "/cgroup.controllers", "cpuset cpu io memory hugetlb pids\n"));
+    ASSERT_TRUE(sys::write_file_atomic(root_ + "/cgroup.controllers",
+                                       "cpuset cpu io memory hugetlb pids\n"));
   }
   void TearDown() override { ASSERT_TRUE(sys::remove_tree(root_)); }
 
   static void touch(const std::string& path) { ASSERT_TRUE(sys::write_file_atomic(path, "")); }
-  std::string read(const std::string& file) const { return sys::read_file(dir_ + "/" + file).value(); }
+  std::string read(const std::string& file) const {
+    return sys::read_file(dir_ + "/" + file).value();
+  }
 
   std::string root_;
   std::string dir_;
@@ -132,7 +139,8 @@ TEST_F(FakeCgroupfs, UnifiedKeysMustBePlainFileNames) {
   res.unified["../../escape"] = "1";
   auto applied = apply_v2(dir_, res);
   ASSERT_FALSE(applied);
-  EXPECT_EQ(applied.error().to_string(), "linux.resources.unified: \"../../escape\" is not a file name");
+  EXPECT_EQ(applied.error().to_string(),
+            "linux.resources.unified: \"../../escape\" is not a file name");
 }
 
 TEST_F(FakeCgroupfs, MissingInterfaceFileNamesCgroupAndFile) {

@@ -34,7 +34,8 @@ class V1Writer {
 
   // Optional knobs: a file the kernel lacks is skipped with a warning rather than failing
   // the container (blkio.weight without CFQ/BFQ, memsw without swap accounting).
-  Status write_if_present(const std::string& dir, const std::string& file, std::string_view value) const {
+  Status write_if_present(const std::string& dir, const std::string& file,
+                          std::string_view value) const {
     if (!sys::path_exists(dir + "/" + file)) {
       log::warn("cgroup \"{}\": {} is not supported by this kernel; ignored", dir, file);
       return ok();
@@ -53,7 +54,8 @@ Status apply_memory(const V1Writer& w, const MemoryResources& memory) {
     // With swap accounting the memsw limit must stay >= the memory limit at every step:
     // when the new limit fails, raise memsw first and retry.
     auto limited = write_cgroup_file(dir, "memory.limit_in_bytes", limit_text(*memory.limit));
-    if (memory.swap) TRY(w.write_if_present(dir, "memory.memsw.limit_in_bytes", limit_text(*memory.swap)));
+    if (memory.swap)
+      TRY(w.write_if_present(dir, "memory.memsw.limit_in_bytes", limit_text(*memory.swap)));
     if (!limited) TRY(write_cgroup_file(dir, "memory.limit_in_bytes", limit_text(*memory.limit)));
   } else if (memory.swap) {
     TRY(w.write_if_present(dir, "memory.memsw.limit_in_bytes", limit_text(*memory.swap)));
@@ -61,7 +63,8 @@ Status apply_memory(const V1Writer& w, const MemoryResources& memory) {
   if (memory.reservation) {
     TRY(write_cgroup_file(dir, "memory.soft_limit_in_bytes", limit_text(*memory.reservation)));
   }
-  if (memory.kernel) TRY(w.write_if_present(dir, "memory.kmem.limit_in_bytes", limit_text(*memory.kernel)));
+  if (memory.kernel)
+    TRY(w.write_if_present(dir, "memory.kmem.limit_in_bytes", limit_text(*memory.kernel)));
   if (memory.kernel_tcp) {
     TRY(w.write_if_present(dir, "memory.kmem.tcp.limit_in_bytes", limit_text(*memory.kernel_tcp)));
   }
@@ -102,17 +105,20 @@ Status apply_cpu(const V1Writer& w, const CpuResources& cpu) {
   return ok();
 }
 
-Status apply_devices(const Cgroup& cgroup, const V1Writer& w, const std::vector<DeviceRule>& rules) {
+Status apply_devices(const Cgroup& cgroup, const V1Writer& w,
+                     const std::vector<DeviceRule>& rules) {
   if (rules.empty()) return ok();
   // Hybrid hosts may have no v1 devices hierarchy: filter on the cgroup2 side instead.
   const Hierarchy* unified = cgroup.layout().unified();
   if (cgroup.layout().v1("devices") == nullptr && unified != nullptr) {
-    return with_context(attach_device_filter(cgroup.directory(*unified), rules), "linux.resources.devices");
+    return with_context(attach_device_filter(cgroup.directory(*unified), rules),
+                        "linux.resources.devices");
   }
   std::string dir = w.dir("devices", "linux.resources.devices");
   if (dir.empty()) return ok();
   for (const auto& rule : rules) {
-    TRY(write_cgroup_file(dir, rule.allow ? "devices.allow" : "devices.deny", device_rule_text(rule)));
+    TRY(write_cgroup_file(dir, rule.allow ? "devices.allow" : "devices.deny",
+                          device_rule_text(rule)));
   }
   for (const auto& rule : default_allowed_devices()) {
     TRY(write_cgroup_file(dir, "devices.allow", device_rule_text(rule)));
@@ -132,10 +138,12 @@ Status apply_block_io(const V1Writer& w, const BlockIoResources& io) {
   std::string dir = w.dir("blkio", "linux.resources.blockIO");
   if (dir.empty()) return ok();
   if (io.weight) TRY(w.write_if_present(dir, "blkio.weight", std::to_string(*io.weight)));
-  if (io.leaf_weight) TRY(w.write_if_present(dir, "blkio.leaf_weight", std::to_string(*io.leaf_weight)));
+  if (io.leaf_weight)
+    TRY(w.write_if_present(dir, "blkio.leaf_weight", std::to_string(*io.leaf_weight)));
   for (const auto& d : io.weight_devices) {
     if (d.weight) {
-      TRY(w.write_if_present(dir, "blkio.weight_device", fmt::format("{}:{} {}", d.major, d.minor, *d.weight)));
+      TRY(w.write_if_present(dir, "blkio.weight_device",
+                             fmt::format("{}:{} {}", d.major, d.minor, *d.weight)));
     }
     if (d.leaf_weight) {
       TRY(w.write_if_present(dir, "blkio.leaf_weight_device",
@@ -167,7 +175,8 @@ Status apply_hugetlb(const Cgroup& cgroup, const std::vector<HugepageLimit>& lim
     }
     return ok();
   }
-  return fail(Errc::Unsupported, "linux.resources.hugepageLimits: no hugetlb controller is available");
+  return fail(Errc::Unsupported,
+              "linux.resources.hugepageLimits: no hugetlb controller is available");
 }
 
 // net_cls and net_prio are often left unmounted (binding them to v1 disables cgroup2
@@ -178,7 +187,8 @@ Status apply_network(const Cgroup& cgroup, const NetworkResources& network) {
                                                  {!network.priorities.empty(), "net_prio"}};
   for (const auto& [asked, controller] : wanted) {
     if (asked && cgroup.layout().v1(controller) == nullptr) {
-      return fail(Errc::Unsupported, "linux.resources.network: no cgroup v1 \"{}\" hierarchy is mounted", controller);
+      return fail(Errc::Unsupported,
+                  "linux.resources.network: no cgroup v1 \"{}\" hierarchy is mounted", controller);
     }
   }
   if (network.class_id) {
@@ -201,7 +211,8 @@ Status apply_v1(const Cgroup& cgroup, const Resources& resources) {
   if (resources.pids_limit) {
     std::string dir = w.dir("pids", "linux.resources.pids");
     int64_t limit = *resources.pids_limit;
-    if (!dir.empty()) TRY(write_cgroup_file(dir, "pids.max", limit > 0 ? std::to_string(limit) : "max"));
+    if (!dir.empty())
+      TRY(write_cgroup_file(dir, "pids.max", limit > 0 ? std::to_string(limit) : "max"));
   }
   TRY(apply_devices(cgroup, w, resources.devices));
   if (resources.block_io) TRY(apply_block_io(w, *resources.block_io));

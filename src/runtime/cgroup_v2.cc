@@ -7,8 +7,8 @@
 #include "base/strings.h"
 #include "runtime/cgroup.h"
 #include "runtime/device_filter.h"
-#include "sys/fs.h"
 #include "sys/file_io.h"
+#include "sys/fs.h"
 
 namespace quai::runtime {
 namespace {
@@ -24,22 +24,26 @@ Status apply_memory(const std::string& dir, const MemoryResources& memory) {
     if (*memory.swap >= 0) {
       int64_t limit = memory.limit.value_or(0);
       if (*memory.swap < limit) {
-        return fail(Errc::InvalidArgument, "linux.resources.memory.swap: {} is below the memory limit {}",
-                    *memory.swap, limit);
+        return fail(Errc::InvalidArgument,
+                    "linux.resources.memory.swap: {} is below the memory limit {}", *memory.swap,
+                    limit);
       }
       value = std::to_string(*memory.swap - limit);
     }
-    if (sys::path_exists(dir + "/memory.swap.max")) TRY(write_cgroup_file(dir, "memory.swap.max", value));
+    if (sys::path_exists(dir + "/memory.swap.max"))
+      TRY(write_cgroup_file(dir, "memory.swap.max", value));
   }
   if (memory.disable_oom_killer && *memory.disable_oom_killer) {
     log::warn("linux.resources.memory.disableOOMKiller has no cgroup v2 equivalent; ignored");
   }
-  if (memory.swappiness) log::warn("linux.resources.memory.swappiness has no cgroup v2 equivalent; ignored");
+  if (memory.swappiness)
+    log::warn("linux.resources.memory.swappiness has no cgroup v2 equivalent; ignored");
   return ok();
 }
 
 Status apply_cpu(const std::string& dir, const CpuResources& cpu) {
-  if (cpu.shares) TRY(write_cgroup_file(dir, "cpu.weight", std::to_string(cpu_shares_to_weight(*cpu.shares))));
+  if (cpu.shares)
+    TRY(write_cgroup_file(dir, "cpu.weight", std::to_string(cpu_shares_to_weight(*cpu.shares))));
   if (cpu.quota || cpu.period) {
     std::string quota = cpu.quota ? max_or(*cpu.quota) : "max";
     uint64_t period = cpu.period.value_or(100000);
@@ -60,12 +64,14 @@ std::string io_max_line(int64_t major, int64_t minor, std::string_view key, uint
 
 Status apply_io(const std::string& dir, const BlockIoResources& io) {
   if (io.weight) {
-    TRY(write_cgroup_file(dir, "io.weight", fmt::format("default {}", blkio_weight_to_io_weight(*io.weight))));
+    TRY(write_cgroup_file(dir, "io.weight",
+                          fmt::format("default {}", blkio_weight_to_io_weight(*io.weight))));
   }
   for (const auto& d : io.weight_devices) {
     if (d.weight) {
-      TRY(write_cgroup_file(dir, "io.weight",
-                            fmt::format("{}:{} {}", d.major, d.minor, blkio_weight_to_io_weight(*d.weight))));
+      TRY(write_cgroup_file(
+          dir, "io.weight",
+          fmt::format("{}:{} {}", d.major, d.minor, blkio_weight_to_io_weight(*d.weight))));
     }
   }
   const std::pair<const std::vector<ThrottleDevice>*, const char*> throttles[] = {
@@ -74,7 +80,8 @@ Status apply_io(const std::string& dir, const BlockIoResources& io) {
       {&io.throttle_read_iops, "riops"},
       {&io.throttle_write_iops, "wiops"}};
   for (const auto& [devices, key] : throttles) {
-    for (const auto& d : *devices) TRY(write_cgroup_file(dir, "io.max", io_max_line(d.major, d.minor, key, d.rate)));
+    for (const auto& d : *devices)
+      TRY(write_cgroup_file(dir, "io.max", io_max_line(d.major, d.minor, key, d.rate)));
   }
   return ok();
 }
@@ -84,7 +91,8 @@ std::set<std::string> needed_controllers(const Resources* resources) {
   if (resources == nullptr) return out;
   if (resources->memory) out.insert("memory");
   if (resources->cpu) {
-    if (resources->cpu->shares || resources->cpu->quota || resources->cpu->period || resources->cpu->idle) {
+    if (resources->cpu->shares || resources->cpu->quota || resources->cpu->period ||
+        resources->cpu->idle) {
       out.insert("cpu");
     }
     if (!resources->cpu->cpus.empty() || !resources->cpu->mems.empty()) out.insert("cpuset");
@@ -152,7 +160,8 @@ Status apply_v2(const std::string& dir, const Resources& resources) {
 Status apply_unified_keys(const std::string& dir, const std::map<std::string, std::string>& keys) {
   for (const auto& [file, value] : keys) {
     if (file.empty() || file.find('/') != std::string::npos || file.starts_with(".")) {
-      return fail(Errc::InvalidArgument, "linux.resources.unified: \"{}\" is not a file name", file);
+      return fail(Errc::InvalidArgument, "linux.resources.unified: \"{}\" is not a file name",
+                  file);
     }
     TRY_CTX(write_cgroup_file(dir, file, value), "linux.resources.unified.{}", file);
   }

@@ -60,7 +60,8 @@ Status kill_container(const RuntimeOptions& options, const std::string& id, int 
 /// Removes a stopped container; with force, kills it first.
 Status delete_container(const RuntimeOptions& options, const std::string& id, bool force);
 Status pause_container(const RuntimeOptions& options, const std::string& id, bool pause);
-Status update_container(const RuntimeOptions& options, const std::string& id, const Resources& resources);
+Status update_container(const RuntimeOptions& options, const std::string& id,
+                        const Resources& resources);
 Result<std::vector<pid_t>> container_pids(const RuntimeOptions& options, const std::string& id);
 
 struct ExecOptions {
@@ -73,7 +74,8 @@ struct ExecOptions {
 
 /// Runs a new process in a running container. Detached: returns 0 once it runs;
 /// otherwise waits and returns its exit code.
-Result<int> exec_in_container(const RuntimeOptions& options, const std::string& id, const ExecOptions& exec);
+Result<int> exec_in_container(const RuntimeOptions& options, const std::string& id,
+                              const ExecOptions& exec);
 
 /// Parses "KILL", "SIGKILL", "9".
 Result<int> parse_signal(std::string_view text);

@@ -19,11 +19,11 @@
 #include "runtime/namespaces.h"
 #include "runtime/rlimits.h"
 #include "runtime/rootfs.h"
-#include "sys/fs.h"
 #include "sys/file_io.h"
+#include "sys/fs.h"
 #include "sys/process.h"
-#include "sys/unix_socket.h"
 #include "sys/syscalls.h"
+#include "sys/unix_socket.h"
 
 namespace quai::runtime {
 namespace {
@@ -41,14 +41,16 @@ class CreateRollback {
       }
     }
     if (cgroup_) {
-      if (auto destroyed = cgroup_->destroy(); !destroyed) log::warn("{}", destroyed.error().to_string());
+      if (auto destroyed = cgroup_->destroy(); !destroyed)
+        log::warn("{}", destroyed.error().to_string());
     }
     if (!host_mounts_rootfs_.empty()) {
       if (auto released = release_host_mounts(host_mounts_rootfs_); !released) {
         log::warn("{}", released.error().to_string());
       }
     }
-    if (auto removed = sys::remove_tree(state_dir_); !removed) log::warn("{}", removed.error().to_string());
+    if (auto removed = sys::remove_tree(state_dir_); !removed)
+      log::warn("{}", removed.error().to_string());
   }
   /// The cgroup lives here so that it outlives everything the rollback may undo.
   Cgroup& make_cgroup(CgroupLayout layout, std::string path) {
@@ -84,10 +86,12 @@ bool is_namespaced_sysctl(const std::string& key, const Spec& spec) {
 Status validate_namespaces(const Spec& spec) {
   if (!spec.linux_) return ok();
   for (const auto& ns : spec.linux_->namespaces) {
-    if (ns.type == "time") return fail(Errc::Unsupported, "linux.namespaces: time namespaces are not supported");
+    if (ns.type == "time")
+      return fail(Errc::Unsupported, "linux.namespaces: time namespaces are not supported");
   }
   const Namespace* user = spec.find_namespace("user");
-  if (user && user->path.empty() && (spec.linux_->uid_mappings.empty() || spec.linux_->gid_mappings.empty())) {
+  if (user && user->path.empty() &&
+      (spec.linux_->uid_mappings.empty() || spec.linux_->gid_mappings.empty())) {
     return fail(Errc::InvalidArgument,
                 "linux.uidMappings: a new user namespace needs both uidMappings and gidMappings");
   }
@@ -96,7 +100,8 @@ Status validate_namespaces(const Spec& spec) {
   }
   for (const auto& [key, value] : spec.linux_->sysctl) {
     if (!is_namespaced_sysctl(key, spec)) {
-      return fail(Errc::InvalidArgument, "linux.sysctl.{}: not a sysctl of the container's namespaces", key);
+      return fail(Errc::InvalidArgument,
+                  "linux.sysctl.{}: not a sysctl of the container's namespaces", key);
     }
   }
   return ok();
@@ -106,10 +111,12 @@ Status validate_for_create(const Spec& spec, const CreateOptions& create) {
   if (!spec.process) return fail(Errc::InvalidArgument, "process: missing");
   const Process& process = *spec.process;
   if (process.args.empty()) return fail(Errc::InvalidArgument, "process.args: must not be empty");
-  if (process.capabilities) TRY(validate_capabilities(*process.capabilities, "process.capabilities"));
+  if (process.capabilities)
+    TRY(validate_capabilities(*process.capabilities, "process.capabilities"));
   TRY(validate_rlimits(process.rlimits));
   if (process.terminal && create.console_socket.empty() && !create.inherit_terminal) {
-    return fail(Errc::InvalidArgument, "process.terminal is true but no --console-socket was given");
+    return fail(Errc::InvalidArgument,
+                "process.terminal is true but no --console-socket was given");
   }
   if (!sys::is_directory(spec.root_path)) {
     return fail(Errc::NotFound, "root.path: \"{}\" is not a directory", spec.root_path);
@@ -126,14 +133,20 @@ Status write_id_maps(pid_t pid, const Linux& linux_section) {
     return text;
   };
   std::string proc = "/proc/" + std::to_string(pid);
-  TRY_CTX(sys::write_existing(proc + "/uid_map", render(linux_section.uid_mappings)), "linux.uidMappings");
-  TRY_CTX(sys::write_existing(proc + "/gid_map", render(linux_section.gid_mappings)), "linux.gidMappings");
+  TRY_CTX(sys::write_existing(proc + "/uid_map", render(linux_section.uid_mappings)),
+          "linux.uidMappings");
+  TRY_CTX(sys::write_existing(proc + "/gid_map", render(linux_section.gid_mappings)),
+          "linux.gidMappings");
   return ok();
 }
 
 Json hook_state(const Spec& spec, const CreateOptions& create, pid_t pid, std::string_view status) {
-  return Json{{"ociVersion", spec.oci_version}, {"id", create.id},     {"status", status},
-              {"pid", pid},                     {"bundle", create.bundle}, {"annotations", spec.annotations}};
+  return Json{{"ociVersion", spec.oci_version},
+              {"id", create.id},
+              {"status", status},
+              {"pid", pid},
+              {"bundle", create.bundle},
+              {"annotations", spec.annotations}};
 }
 
 struct Prepared {
@@ -168,19 +181,22 @@ Result<Launched> create_container(const RuntimeOptions& options, const CreateOpt
   StateDir dir(options.root, create.id);
   TRY(sys::mkdir_p(options.root, 0700));
   if (::mkdir(dir.dir().c_str(), 0700) != 0) {
-    if (errno == EEXIST) return fail(Errc::AlreadyExists, "container \"{}\" already exists", create.id);
+    if (errno == EEXIST)
+      return fail(Errc::AlreadyExists, "container \"{}\" already exists", create.id);
     return fail_errno(errno, "mkdir \"{}\"", dir.dir());
   }
   CreateRollback rollback(dir.dir());
   TRY(sys::write_file_atomic(dir.config_file(), p.config_text, 0600, sys::Durability::Volatile));
-  if (::mkfifo(dir.fifo().c_str(), 0600) != 0) return fail_errno(errno, "mkfifo \"{}\"", dir.fifo());
+  if (::mkfifo(dir.fifo().c_str(), 0600) != 0)
+    return fail_errno(errno, "mkfifo \"{}\"", dir.fifo());
   // Linux allows O_RDWR on a fifo without a peer; see wait_for_start in init.cc.
   sys::UniqueFd exec_fifo(::open(dir.fifo().c_str(), O_RDWR | O_CLOEXEC));
   if (!exec_fifo) return fail_errno(errno, "open \"{}\"", dir.fifo());
 
   Cgroup& cgroup = rollback.make_cgroup(p.layout, p.cgroup_path);
   if (!spec.has_namespace("mount")) rollback.set_host_mounts_rootfs(spec.root_path);
-  const Resources* resources = spec.linux_ && spec.linux_->resources ? &*spec.linux_->resources : nullptr;
+  const Resources* resources =
+      spec.linux_ && spec.linux_->resources ? &*spec.linux_->resources : nullptr;
   TRY_CTX(cgroup.create(resources), "create cgroup \"{}\"", p.cgroup_path);
   if (resources) TRY_CTX(cgroup.apply(*resources), "cgroup \"{}\"", p.cgroup_path);
 
@@ -228,7 +244,8 @@ Result<Launched> create_container(const RuntimeOptions& options, const CreateOpt
       TRY(parent_channel.send(internal::SyncStep::Go));
       message = TRY_CTX(parent_channel.receive(), "create container \"{}\"", create.id);
     }
-    if (message.step != internal::SyncStep::Pid) return fail(Errc::Internal, "sync: expected the init's pid");
+    if (message.step != internal::SyncStep::Pid)
+      return fail(Errc::Internal, "sync: expected the init's pid");
     init_pid = static_cast<pid_t>(std::stol(message.payload));
     rollback.set_init(init_pid);
     TRY(sys::wait_exit_code(child));
@@ -259,7 +276,9 @@ Result<Launched> create_container(const RuntimeOptions& options, const CreateOpt
   state.start_time = TRY(sys::process_start_time(init_pid));
   state.annotations = spec.annotations;
   TRY(dir.save(state));
-  if (!create.pid_file.empty()) TRY(sys::write_file_atomic(create.pid_file, std::to_string(init_pid), 0644, sys::Durability::Volatile));
+  if (!create.pid_file.empty())
+    TRY(sys::write_file_atomic(create.pid_file, std::to_string(init_pid), 0644,
+                               sys::Durability::Volatile));
   rollback.commit();
   return Launched{init_pid, std::move(child_pidfd)};
 }

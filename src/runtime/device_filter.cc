@@ -25,11 +25,21 @@ struct bpf_insn insn(uint8_t code, uint8_t dst, uint8_t src, int16_t off, int32_
   return i;
 }
 
-struct bpf_insn load_word(uint8_t dst, int16_t offset) { return insn(BPF_LDX | BPF_MEM | BPF_W, dst, kCtx, offset, 0); }
-struct bpf_insn alu_imm(uint8_t op, uint8_t dst, int32_t imm) { return insn(BPF_ALU64 | op | BPF_K, dst, 0, 0, imm); }
-struct bpf_insn move_reg(uint8_t dst, uint8_t src) { return insn(BPF_ALU64 | BPF_MOV | BPF_X, dst, src, 0, 0); }
-struct bpf_insn jump_imm(uint8_t op, uint8_t dst, int32_t imm) { return insn(BPF_JMP | op | BPF_K, dst, 0, 0, imm); }
-struct bpf_insn exit_insn() { return insn(BPF_JMP | BPF_EXIT, 0, 0, 0, 0); }
+struct bpf_insn load_word(uint8_t dst, int16_t offset) {
+  return insn(BPF_LDX | BPF_MEM | BPF_W, dst, kCtx, offset, 0);
+}
+struct bpf_insn alu_imm(uint8_t op, uint8_t dst, int32_t imm) {
+  return insn(BPF_ALU64 | op | BPF_K, dst, 0, 0, imm);
+}
+struct bpf_insn move_reg(uint8_t dst, uint8_t src) {
+  return insn(BPF_ALU64 | BPF_MOV | BPF_X, dst, src, 0, 0);
+}
+struct bpf_insn jump_imm(uint8_t op, uint8_t dst, int32_t imm) {
+  return insn(BPF_JMP | op | BPF_K, dst, 0, 0, imm);
+}
+struct bpf_insn exit_insn() {
+  return insn(BPF_JMP | BPF_EXIT, 0, 0, 0, 0);
+}
 
 int32_t access_bits(const std::string& access) {
   int32_t bits = 0;
@@ -45,7 +55,8 @@ int32_t access_bits(const std::string& access) {
 std::vector<struct bpf_insn> rule_block(const DeviceRule& rule) {
   std::vector<struct bpf_insn> block;
   if (rule.type != 'a') {
-    block.push_back(jump_imm(BPF_JNE, kType, rule.type == 'b' ? BPF_DEVCG_DEV_BLOCK : BPF_DEVCG_DEV_CHAR));
+    block.push_back(
+        jump_imm(BPF_JNE, kType, rule.type == 'b' ? BPF_DEVCG_DEV_BLOCK : BPF_DEVCG_DEV_CHAR));
   }
   int32_t bits = access_bits(rule.access);
   if (bits != (BPF_DEVCG_ACC_READ | BPF_DEVCG_ACC_WRITE | BPF_DEVCG_ACC_MKNOD)) {
@@ -77,16 +88,25 @@ std::vector<struct bpf_insn> rule_block(const DeviceRule& rule) {
   return block;
 }
 
-long bpf(int command, union bpf_attr* attr) { return ::syscall(SYS_bpf, command, attr, sizeof *attr); }
+long bpf(int command, union bpf_attr* attr) {
+  return ::syscall(SYS_bpf, command, attr, sizeof *attr);
+}
 
 }  // namespace
 
 const std::vector<DeviceRule>& default_allowed_devices() {
   static const std::vector<DeviceRule> rules = {
-      {true, 'c', std::nullopt, std::nullopt, "m"}, {true, 'b', std::nullopt, std::nullopt, "m"},
-      {true, 'c', 1, 3, "rwm"},   {true, 'c', 1, 5, "rwm"}, {true, 'c', 1, 7, "rwm"},
-      {true, 'c', 5, 0, "rwm"},   {true, 'c', 1, 8, "rwm"}, {true, 'c', 1, 9, "rwm"},
-      {true, 'c', 5, 1, "rwm"},   {true, 'c', 5, 2, "rwm"}, {true, 'c', 136, std::nullopt, "rwm"},
+      {true, 'c', std::nullopt, std::nullopt, "m"},
+      {true, 'b', std::nullopt, std::nullopt, "m"},
+      {true, 'c', 1, 3, "rwm"},
+      {true, 'c', 1, 5, "rwm"},
+      {true, 'c', 1, 7, "rwm"},
+      {true, 'c', 5, 0, "rwm"},
+      {true, 'c', 1, 8, "rwm"},
+      {true, 'c', 1, 9, "rwm"},
+      {true, 'c', 5, 1, "rwm"},
+      {true, 'c', 5, 2, "rwm"},
+      {true, 'c', 136, std::nullopt, "rwm"},
   };
   return rules;
 }
@@ -131,7 +151,8 @@ Status attach_device_filter(const std::string& cgroup_dir, const std::vector<Dev
     prog.reset(static_cast<int>(bpf(BPF_PROG_LOAD, &load)));
     if (!prog) {
       log.resize(std::strlen(log.c_str()));
-      return fail(Errc::Internal, "load the device filter for cgroup \"{}\": the verifier refused it: {}",
+      return fail(Errc::Internal,
+                  "load the device filter for cgroup \"{}\": the verifier refused it: {}",
                   cgroup_dir, log.substr(log.size() > 400 ? log.size() - 400 : 0));
     }
   }

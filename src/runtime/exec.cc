@@ -22,8 +22,8 @@
 #include "sys/fd.h"
 #include "sys/file_io.h"
 #include "sys/process.h"
-#include "sys/unix_socket.h"
 #include "sys/syscalls.h"
+#include "sys/unix_socket.h"
 
 namespace quai::runtime {
 namespace {
@@ -42,11 +42,14 @@ Result<std::vector<NamespaceFd>> open_namespaces(const Container& container) {
   if (!container.spec.linux_) return out;
   std::vector<std::string> order;
   for (const auto& ns : container.spec.linux_->namespaces) {
-    if (ns.type == "user") order.insert(order.begin(), ns.type);
-    else order.push_back(ns.type);
+    if (ns.type == "user")
+      order.insert(order.begin(), ns.type);
+    else
+      order.push_back(ns.type);
   }
   for (const auto& type : order) {
-    std::string path = fmt::format("/proc/{}/ns/{}", container.state.pid, namespace_proc_name(type));
+    std::string path =
+        fmt::format("/proc/{}/ns/{}", container.state.pid, namespace_proc_name(type));
     sys::UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
     if (!fd) return fail_errno(errno, "open \"{}\"", path);
     out.push_back({type, std::move(fd)});
@@ -75,18 +78,21 @@ struct ExecPlan {
 // Without a mount namespace of its own the container's root is a chroot: follow it.
 Status enter_root(const ExecPlan& plan) {
   if (!plan.root) return ok();
-  if (::fchdir(plan.root.get()) != 0 || ::chroot(".") != 0) return fail_errno(errno, "enter the container's root");
+  if (::fchdir(plan.root.get()) != 0 || ::chroot(".") != 0)
+    return fail_errno(errno, "enter the container's root");
   return ok();
 }
 
 Result<std::string> prepare_process(const ExecPlan& plan) {
   const Process& process = plan.exec->process;
   // Without a console socket a terminal process keeps the caller's stdio (a tty already).
-  if (process.terminal && plan.console_socket >= 0) TRY(setup_terminal(process, plan.console_socket, false));
+  if (process.terminal && plan.console_socket >= 0)
+    TRY(setup_terminal(process, plan.console_socket, false));
   if (plan.console_socket >= 0) ::close(plan.console_socket);
   if (process.oom_score_adj) TRY(set_oom_score_adj(*process.oom_score_adj));
   TRY(apply_rlimits(process.rlimits));
-  if (::chdir(process.cwd.c_str()) != 0) return fail_errno(errno, "process.cwd \"{}\"", process.cwd);
+  if (::chdir(process.cwd.c_str()) != 0)
+    return fail_errno(errno, "process.cwd \"{}\"", process.cwd);
   return find_executable(process.args[0], process.env);
 }
 
@@ -98,7 +104,8 @@ Result<std::string> prepare_process(const ExecPlan& plan) {
   if (executable) {
     ::prctl(PR_SET_PDEATHSIG, 0, 0, 0, 0);
     const SeccompProgram* seccomp = plan.seccomp ? &*plan.seccomp : nullptr;
-    Error error = exec_process(plan.exec->process, *executable, seccomp, plan.exec->preserve_fds, true);
+    Error error =
+        exec_process(plan.exec->process, *executable, seccomp, plan.exec->preserve_fds, true);
     executable = std::unexpected(error);
   }
   (void)channel.send_error(executable.error());
@@ -147,8 +154,10 @@ Result<pid_t> launch(const ExecPlan& plan, const Cgroup& cgroup) {
   if (placed) {
     // EOF means exec succeeded (the channel is close-on-exec); a message is an error.
     auto message = parent_channel.receive();
-    if (message && message->step != SyncStep::Failed) placed = fail(Errc::Internal, "sync: unexpected message");
-    if (!message && message.error().code() != Errc::Internal) placed = std::unexpected(message.error());
+    if (message && message->step != SyncStep::Failed)
+      placed = fail(Errc::Internal, "sync: unexpected message");
+    if (!message && message.error().code() != Errc::Internal)
+      placed = std::unexpected(message.error());
   }
   if (!placed) {
     ::kill(pid, SIGKILL);
@@ -173,24 +182,29 @@ Result<int> wait_forwarding_signals(pid_t pid) {
 
 }  // namespace
 
-Result<int> exec_in_container(const RuntimeOptions& options, const std::string& id, const ExecOptions& exec) {
+Result<int> exec_in_container(const RuntimeOptions& options, const std::string& id,
+                              const ExecOptions& exec) {
   Container container = TRY(load_container(options, id));
-  if (container.status() != ContainerStatus::Running && container.status() != ContainerStatus::Created) {
+  if (container.status() != ContainerStatus::Running &&
+      container.status() != ContainerStatus::Created) {
     return fail(Errc::InvalidArgument, "cannot exec in container \"{}\": it is {}", id,
                 status_name(container.status()));
   }
-  if (exec.process.args.empty()) return fail(Errc::InvalidArgument, "process.args: must not be empty");
+  if (exec.process.args.empty())
+    return fail(Errc::InvalidArgument, "process.args: must not be empty");
   if (exec.process.terminal && exec.console_socket.empty() && exec.detach) {
     return fail(Errc::InvalidArgument, "a detached exec with a terminal needs --console-socket");
   }
-  ExecPlan plan{&container, &exec, TRY(open_namespaces(container)), std::nullopt, -1, sys::UniqueFd()};
+  ExecPlan plan{&container,   &exec, TRY(open_namespaces(container)),
+                std::nullopt, -1,    sys::UniqueFd()};
   if (!container.spec.has_namespace("mount")) {
     std::string root = fmt::format("/proc/{}/root", container.state.pid);
     plan.root = sys::UniqueFd(::open(root.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
     if (!plan.root) return fail_errno(errno, "open \"{}\"", root);
   }
   if (container.spec.linux_ && container.spec.linux_->seccomp) {
-    plan.seccomp = TRY(compile_seccomp(*container.spec.linux_->seccomp, options.root + "/seccomp-cache"));
+    plan.seccomp =
+        TRY(compile_seccomp(*container.spec.linux_->seccomp, options.root + "/seccomp-cache"));
   }
   sys::UniqueFd console;
   if (exec.process.terminal && !exec.console_socket.empty()) {
@@ -198,7 +212,9 @@ Result<int> exec_in_container(const RuntimeOptions& options, const std::string& 
     plan.console_socket = console.get();
   }
   pid_t pid = TRY_CTX(launch(plan, container.cgroup()), "exec in container \"{}\"", id);
-  if (!exec.pid_file.empty()) TRY(sys::write_file_atomic(exec.pid_file, std::to_string(pid), 0644, sys::Durability::Volatile));
+  if (!exec.pid_file.empty())
+    TRY(sys::write_file_atomic(exec.pid_file, std::to_string(pid), 0644,
+                               sys::Durability::Volatile));
   if (exec.detach) return 0;
   return wait_forwarding_signals(pid);
 }

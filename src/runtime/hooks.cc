@@ -27,7 +27,8 @@ Status run_hook(const Hook& hook, std::string_view state_json) {
   int pipe_fds[2];
   if (::pipe2(pipe_fds, O_CLOEXEC) != 0) return fail_errno(errno, "pipe");
   sys::UniqueFd read_end(pipe_fds[0]), write_end(pipe_fds[1]);
-  std::vector<std::string> args = hook.args.empty() ? std::vector<std::string>{hook.path} : hook.args;
+  std::vector<std::string> args =
+      hook.args.empty() ? std::vector<std::string>{hook.path} : hook.args;
   std::vector<std::string> env = hook.env;
   auto argv = c_strings(args);
   auto envp = c_strings(env);
@@ -60,14 +61,16 @@ Status run_hook(const Hook& hook, std::string_view state_json) {
 
 }  // namespace
 
-Status run_hooks(const std::vector<Hook>& hooks, std::string_view kind, std::string_view state_json) {
+Status run_hooks(const std::vector<Hook>& hooks, std::string_view kind,
+                 std::string_view state_json) {
   for (size_t i = 0; i < hooks.size(); ++i) {
     TRY_CTX(run_hook(hooks[i], state_json), "hooks.{}[{}] \"{}\"", kind, i, hooks[i].path);
   }
   return ok();
 }
 
-void run_hooks_warn(const std::vector<Hook>& hooks, std::string_view kind, std::string_view state_json) {
+void run_hooks_warn(const std::vector<Hook>& hooks, std::string_view kind,
+                    std::string_view state_json) {
   for (size_t i = 0; i < hooks.size(); ++i) {
     if (auto status = run_hook(hooks[i], state_json); !status) {
       log::warn("hooks.{}[{}] \"{}\": {}", kind, i, hooks[i].path, status.error().to_string());

@@ -90,27 +90,35 @@ Result<std::string> setup_stage(const InitConfig& config, SyncChannel& channel) 
   // Only now the parent has put us into our cgroups: a cgroup namespace made earlier
   // would be rooted at the runtime's cgroup.
   TRY(channel.expect(SyncStep::Go));
-  if (config.new_cgroup_ns && ::unshare(CLONE_NEWCGROUP) != 0) return fail_errno(errno, "unshare cgroup namespace");
+  if (config.new_cgroup_ns && ::unshare(CLONE_NEWCGROUP) != 0)
+    return fail_errno(errno, "unshare cgroup namespace");
   if (!spec.hostname.empty() && ::sethostname(spec.hostname.data(), spec.hostname.size()) != 0) {
     return fail_errno(errno, "hostname \"{}\"", spec.hostname);
   }
-  if (!spec.domainname.empty() && ::setdomainname(spec.domainname.data(), spec.domainname.size()) != 0) {
+  if (!spec.domainname.empty() &&
+      ::setdomainname(spec.domainname.data(), spec.domainname.size()) != 0) {
     return fail_errno(errno, "domainname \"{}\"", spec.domainname);
   }
-  RootfsContext rootfs{&spec, config.bundle, config.cgroups, config.cgroup_path,
-                       spec.has_namespace("user"), spec.has_namespace("cgroup")};
+  RootfsContext rootfs{&spec,
+                       config.bundle,
+                       config.cgroups,
+                       config.cgroup_path,
+                       spec.has_namespace("user"),
+                       spec.has_namespace("cgroup")};
   auto root = TRY(prepare_rootfs(rootfs));
   TRY(channel.send(SyncStep::Hooks));
   std::string state_json = TRY(channel.expect(SyncStep::Go));
   TRY(run_hooks(spec.hooks.create_container, "createContainer", state_json));
   TRY(enter_rootfs(root.get(), spec.root_path, config.no_pivot, spec.has_namespace("mount")));
   root.reset();
-  if (process.terminal && config.console_socket >= 0) TRY(setup_terminal(process, config.console_socket, true));
+  if (process.terminal && config.console_socket >= 0)
+    TRY(setup_terminal(process, config.console_socket, true));
   if (config.console_socket >= 0) ::close(config.console_socket);
   TRY(finish_rootfs(spec));
   if (process.oom_score_adj) TRY(set_oom_score_adj(*process.oom_score_adj));
   TRY(apply_rlimits(process.rlimits));
-  if (::chdir(process.cwd.c_str()) != 0) return fail_errno(errno, "process.cwd \"{}\"", process.cwd);
+  if (::chdir(process.cwd.c_str()) != 0)
+    return fail_errno(errno, "process.cwd \"{}\"", process.cwd);
   return state_json;
 }
 
@@ -140,7 +148,8 @@ Status wait_for_start(int exec_fifo_fd) {
                              const std::string& state_json) {
   const Spec& spec = *config.spec;
   if (auto started = wait_for_start(config.exec_fifo_fd); !started) fail_now(started.error());
-  if (auto hooks = run_hooks(spec.hooks.start_container, "startContainer", with_status(state_json, "running"));
+  if (auto hooks = run_hooks(spec.hooks.start_container, "startContainer",
+                             with_status(state_json, "running"));
       !hooks) {
     fail_now(hooks.error());
   }
@@ -157,8 +166,9 @@ void run_init(const InitConfig& config, SyncChannel& channel) {
   // overwrite the binary on the host (CVE-2019-5736). execve makes it dumpable again.
   ::prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
   auto setup = setup_stage(config, channel);
-  Result<std::string> executable = setup ? find_executable(config.spec->process->args[0], config.spec->process->env)
-                                         : std::unexpected(setup.error());
+  Result<std::string> executable =
+      setup ? find_executable(config.spec->process->args[0], config.spec->process->env)
+            : std::unexpected(setup.error());
   if (!executable) {
     (void)channel.send_error(executable.error());
     ::_exit(1);

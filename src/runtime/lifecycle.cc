@@ -15,8 +15,8 @@
 #include "runtime/container.h"
 #include "runtime/hooks.h"
 #include "runtime/rootfs.h"
-#include "sys/fs.h"
 #include "sys/file_io.h"
+#include "sys/fs.h"
 #include "sys/process.h"
 #include "sys/syscalls.h"
 
@@ -29,8 +29,8 @@ Status require_status(const Container& container, std::initializer_list<Containe
   for (ContainerStatus s : allowed) {
     if (s == status) return ok();
   }
-  return fail(Errc::InvalidArgument, "cannot {} container \"{}\": it is {}", action, container.state.id,
-              status_name(status));
+  return fail(Errc::InvalidArgument, "cannot {} container \"{}\": it is {}", action,
+              container.state.id, status_name(status));
 }
 
 // The init blocks reading exec.fifo, which only it holds open once create has returned:
@@ -62,13 +62,15 @@ Status wait_until_gone(const Container& container) {
 }
 
 const std::pair<const char*, int> kSignals[] = {
-    {"HUP", SIGHUP},   {"INT", SIGINT},     {"QUIT", SIGQUIT}, {"ILL", SIGILL},     {"TRAP", SIGTRAP},
-    {"ABRT", SIGABRT}, {"IOT", SIGIOT},     {"BUS", SIGBUS},   {"FPE", SIGFPE},     {"KILL", SIGKILL},
-    {"USR1", SIGUSR1}, {"SEGV", SIGSEGV},   {"USR2", SIGUSR2}, {"PIPE", SIGPIPE},   {"ALRM", SIGALRM},
-    {"TERM", SIGTERM}, {"STKFLT", SIGSTKFLT}, {"CHLD", SIGCHLD}, {"CONT", SIGCONT}, {"STOP", SIGSTOP},
-    {"TSTP", SIGTSTP}, {"TTIN", SIGTTIN},   {"TTOU", SIGTTOU}, {"URG", SIGURG},     {"XCPU", SIGXCPU},
-    {"XFSZ", SIGXFSZ}, {"VTALRM", SIGVTALRM}, {"PROF", SIGPROF}, {"WINCH", SIGWINCH}, {"IO", SIGIO},
-    {"POLL", SIGPOLL}, {"PWR", SIGPWR},     {"SYS", SIGSYS},
+    {"HUP", SIGHUP},       {"INT", SIGINT},   {"QUIT", SIGQUIT},     {"ILL", SIGILL},
+    {"TRAP", SIGTRAP},     {"ABRT", SIGABRT}, {"IOT", SIGIOT},       {"BUS", SIGBUS},
+    {"FPE", SIGFPE},       {"KILL", SIGKILL}, {"USR1", SIGUSR1},     {"SEGV", SIGSEGV},
+    {"USR2", SIGUSR2},     {"PIPE", SIGPIPE}, {"ALRM", SIGALRM},     {"TERM", SIGTERM},
+    {"STKFLT", SIGSTKFLT}, {"CHLD", SIGCHLD}, {"CONT", SIGCONT},     {"STOP", SIGSTOP},
+    {"TSTP", SIGTSTP},     {"TTIN", SIGTTIN}, {"TTOU", SIGTTOU},     {"URG", SIGURG},
+    {"XCPU", SIGXCPU},     {"XFSZ", SIGXFSZ}, {"VTALRM", SIGVTALRM}, {"PROF", SIGPROF},
+    {"WINCH", SIGWINCH},   {"IO", SIGIO},     {"POLL", SIGPOLL},     {"PWR", SIGPWR},
+    {"SYS", SIGSYS},
 };
 
 }  // namespace
@@ -88,15 +90,12 @@ Cgroup Container::cgroup() const {
 
 Json Container::oci_state() const {
   ContainerStatus s = status();
-  return Json{{"ociVersion", state.oci_version},
-              {"id", state.id},
-              {"status", status_name(s)},
-              {"pid", s == ContainerStatus::Stopped ? 0 : state.pid},
-              {"bundle", state.bundle},
-              {"rootfs", state.rootfs},
-              {"created", state.created},
-              {"owner", state.owner},
-              {"annotations", state.annotations}};
+  return Json{
+      {"ociVersion", state.oci_version}, {"id", state.id},
+      {"status", status_name(s)},        {"pid", s == ContainerStatus::Stopped ? 0 : state.pid},
+      {"bundle", state.bundle},          {"rootfs", state.rootfs},
+      {"created", state.created},        {"owner", state.owner},
+      {"annotations", state.annotations}};
 }
 
 Result<Container> load_container(const RuntimeOptions& options, const std::string& id) {
@@ -104,7 +103,8 @@ Result<Container> load_container(const RuntimeOptions& options, const std::strin
   StateDir dir(options.root, id);
   auto state = dir.load();
   if (!state) {
-    if (state.error().code() == Errc::NotFound) return fail(Errc::NotFound, "container \"{}\" does not exist", id);
+    if (state.error().code() == Errc::NotFound)
+      return fail(Errc::NotFound, "container \"{}\" does not exist", id);
     return std::unexpected(state.error());
   }
   auto config_text = TRY(sys::read_file(dir.config_file()));
@@ -122,7 +122,8 @@ Result<std::vector<Container>> list_containers(const RuntimeOptions& options) {
   std::vector<std::string> ids;
   while (struct dirent* entry = ::readdir(dir)) {
     std::string name = entry->d_name;
-    if (name != "." && name != ".." && name != "seccomp-cache" && entry->d_type == DT_DIR) ids.push_back(name);
+    if (name != "." && name != ".." && name != "seccomp-cache" && entry->d_type == DT_DIR)
+      ids.push_back(name);
   }
   ::closedir(dir);
   std::sort(ids.begin(), ids.end());
@@ -147,7 +148,8 @@ Result<int> parse_signal(std::string_view text) {
   if (text.empty()) return fail(Errc::InvalidArgument, "empty signal");
   if (std::isdigit(static_cast<unsigned char>(text[0]))) {
     auto number = parse_int64(text);
-    if (!number || *number <= 0 || *number >= NSIG) return fail(Errc::InvalidArgument, "invalid signal \"{}\"", text);
+    if (!number || *number <= 0 || *number >= NSIG)
+      return fail(Errc::InvalidArgument, "invalid signal \"{}\"", text);
     return static_cast<int>(*number);
   }
   std::string name(text);
@@ -161,7 +163,8 @@ Result<int> parse_signal(std::string_view text) {
 
 Status kill_container(const RuntimeOptions& options, const std::string& id, int signal, bool all) {
   Container container = TRY(load_container(options, id));
-  TRY(require_status(container, {ContainerStatus::Created, ContainerStatus::Running, ContainerStatus::Paused},
+  TRY(require_status(container,
+                     {ContainerStatus::Created, ContainerStatus::Running, ContainerStatus::Paused},
                      "kill"));
   if (all) return container.cgroup().signal_all(signal);
   auto pidfd = TRY(sys::pidfd_open(container.state.pid));
@@ -186,7 +189,8 @@ Status delete_container(const RuntimeOptions& options, const std::string& id, bo
   Cgroup cgroup = container.cgroup();
   if (container.status() != ContainerStatus::Stopped) {
     if (!force) {
-      return fail(Errc::InvalidArgument, "cannot delete container \"{}\" that is not stopped: it is {}", id,
+      return fail(Errc::InvalidArgument,
+                  "cannot delete container \"{}\" that is not stopped: it is {}", id,
                   status_name(container.status()));
     }
     (void)cgroup.signal_all(SIGKILL);
@@ -212,12 +216,15 @@ Status pause_container(const RuntimeOptions& options, const std::string& id, boo
   } else {
     TRY(require_status(container, {ContainerStatus::Paused}, "resume"));
   }
-  return with_context(container.cgroup().set_frozen(pause), "{} container \"{}\"", pause ? "pause" : "resume", id);
+  return with_context(container.cgroup().set_frozen(pause), "{} container \"{}\"",
+                      pause ? "pause" : "resume", id);
 }
 
-Status update_container(const RuntimeOptions& options, const std::string& id, const Resources& resources) {
+Status update_container(const RuntimeOptions& options, const std::string& id,
+                        const Resources& resources) {
   Container container = TRY(load_container(options, id));
-  TRY(require_status(container, {ContainerStatus::Created, ContainerStatus::Running, ContainerStatus::Paused},
+  TRY(require_status(container,
+                     {ContainerStatus::Created, ContainerStatus::Running, ContainerStatus::Paused},
                      "update"));
   return with_context(container.cgroup().apply(resources), "update container \"{}\"", id);
 }

@@ -22,18 +22,30 @@ struct FlagOption {
 };
 
 constexpr FlagOption kFlagOptions[] = {
-    {"defaults", false, 0},          {"ro", false, MS_RDONLY},
-    {"rw", true, MS_RDONLY},         {"suid", true, MS_NOSUID},
-    {"nosuid", false, MS_NOSUID},    {"dev", true, MS_NODEV},
-    {"nodev", false, MS_NODEV},      {"exec", true, MS_NOEXEC},
-    {"noexec", false, MS_NOEXEC},    {"sync", false, MS_SYNCHRONOUS},
-    {"async", true, MS_SYNCHRONOUS}, {"dirsync", false, MS_DIRSYNC},
-    {"remount", false, MS_REMOUNT},  {"mand", false, MS_MANDLOCK},
-    {"nomand", true, MS_MANDLOCK},   {"atime", true, MS_NOATIME},
-    {"noatime", false, MS_NOATIME},  {"diratime", true, MS_NODIRATIME},
-    {"nodiratime", false, MS_NODIRATIME}, {"relatime", false, MS_RELATIME},
-    {"norelatime", true, MS_RELATIME},    {"strictatime", false, MS_STRICTATIME},
-    {"nostrictatime", true, MS_STRICTATIME}, {"silent", false, MS_SILENT},
+    {"defaults", false, 0},
+    {"ro", false, MS_RDONLY},
+    {"rw", true, MS_RDONLY},
+    {"suid", true, MS_NOSUID},
+    {"nosuid", false, MS_NOSUID},
+    {"dev", true, MS_NODEV},
+    {"nodev", false, MS_NODEV},
+    {"exec", true, MS_NOEXEC},
+    {"noexec", false, MS_NOEXEC},
+    {"sync", false, MS_SYNCHRONOUS},
+    {"async", true, MS_SYNCHRONOUS},
+    {"dirsync", false, MS_DIRSYNC},
+    {"remount", false, MS_REMOUNT},
+    {"mand", false, MS_MANDLOCK},
+    {"nomand", true, MS_MANDLOCK},
+    {"atime", true, MS_NOATIME},
+    {"noatime", false, MS_NOATIME},
+    {"diratime", true, MS_NODIRATIME},
+    {"nodiratime", false, MS_NODIRATIME},
+    {"relatime", false, MS_RELATIME},
+    {"norelatime", true, MS_RELATIME},
+    {"strictatime", false, MS_STRICTATIME},
+    {"nostrictatime", true, MS_STRICTATIME},
+    {"silent", false, MS_SILENT},
     {"loud", true, MS_SILENT},
 };
 
@@ -43,16 +55,17 @@ struct PropagationOption {
 };
 
 constexpr PropagationOption kPropagationOptions[] = {
-    {"private", MS_PRIVATE},           {"rprivate", MS_PRIVATE | MS_REC},
-    {"shared", MS_SHARED},             {"rshared", MS_SHARED | MS_REC},
-    {"slave", MS_SLAVE},               {"rslave", MS_SLAVE | MS_REC},
-    {"unbindable", MS_UNBINDABLE},     {"runbindable", MS_UNBINDABLE | MS_REC},
+    {"private", MS_PRIVATE},       {"rprivate", MS_PRIVATE | MS_REC},
+    {"shared", MS_SHARED},         {"rshared", MS_SHARED | MS_REC},
+    {"slave", MS_SLAVE},           {"rslave", MS_SLAVE | MS_REC},
+    {"unbindable", MS_UNBINDABLE}, {"runbindable", MS_UNBINDABLE | MS_REC},
 };
 
 // Accepted and deliberately without effect here: SELinux relabelling is the engine's
 // business, tmpcopyup and the recursive variants are refinements we do not need yet.
-constexpr const char* kIgnoredOptions[] = {"z", "Z", "tmpcopyup", "rro", "rrw", "rnosuid",
-                                           "rnodev", "rnoexec", "copy-symlink", "notmpcopyup"};
+constexpr const char* kIgnoredOptions[] = {
+    "z",       "Z",      "tmpcopyup", "rro",          "rrw",
+    "rnosuid", "rnodev", "rnoexec",   "copy-symlink", "notmpcopyup"};
 
 // Flags a bind mount inherits from its source and must keep on remount; the kernel
 // refuses to clear them inside a user namespace, and we never want to loosen them.
@@ -119,17 +132,20 @@ Status mount_hierarchy(const MountContext& context, const std::string& dir_path,
 Status mount_cgroups(const MountContext& context, const Mount& mount, const MountOptions& options) {
   unsigned long flags = (options.flags & ~MS_REMOUNT) | MS_NOSUID | MS_NODEV | MS_NOEXEC;
   const CgroupLayout& layout = *context.cgroups;
-  if (layout.mode == CgroupMode::V2) return mount_hierarchy(context, mount.destination, *layout.unified(), flags);
-  auto dir = TRY(sys::make_path_in_root(context.root_fd, mount.destination, sys::NodeKind::Directory));
-  TRY(sys::mount("tmpfs", sys::fd_path(dir.get()), "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=755"));
+  if (layout.mode == CgroupMode::V2)
+    return mount_hierarchy(context, mount.destination, *layout.unified(), flags);
+  auto dir =
+      TRY(sys::make_path_in_root(context.root_fd, mount.destination, sys::NodeKind::Directory));
+  TRY(sys::mount("tmpfs", sys::fd_path(dir.get()), "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC,
+                 "mode=755"));
   for (const auto& hierarchy : layout.hierarchies) {
     std::string sub = mount.destination + "/" + hierarchy_dir_name(hierarchy);
     TRY_CTX(mount_hierarchy(context, sub, hierarchy, flags), "cgroup hierarchy \"{}\"", sub);
   }
   if (flags & MS_RDONLY) {
     auto top = TRY(sys::open_in_root(context.root_fd, mount.destination));
-    TRY(sys::mount("", sys::fd_path(top.get()), "", MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC,
-                   "mode=755"));
+    TRY(sys::mount("", sys::fd_path(top.get()), "",
+                   MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=755"));
   }
   return ok();
 }
@@ -137,11 +153,14 @@ Status mount_cgroups(const MountContext& context, const Mount& mount, const Moun
 // Inside a user namespace, sysfs and mqueue can only be mounted with their own network
 // and ipc namespaces; fall back to a recursive bind of the host's, as runc does.
 bool may_fall_back_to_bind(const MountContext& context, const Mount& mount, const Error& error) {
-  return context.user_ns && error.sys_errno() == EPERM && (mount.type == "sysfs" || mount.type == "mqueue");
+  return context.user_ns && error.sys_errno() == EPERM &&
+         (mount.type == "sysfs" || mount.type == "mqueue");
 }
 
-Status filesystem_mount(const MountContext& context, const Mount& mount, const MountOptions& options) {
-  auto target = TRY(sys::make_path_in_root(context.root_fd, mount.destination, sys::NodeKind::Directory));
+Status filesystem_mount(const MountContext& context, const Mount& mount,
+                        const MountOptions& options) {
+  auto target =
+      TRY(sys::make_path_in_root(context.root_fd, mount.destination, sys::NodeKind::Directory));
   std::string path = sys::fd_path(target.get());
   std::string source = mount.source.empty() ? mount.type : mount.source;
   auto mounted = sys::mount(source, path, mount.type, options.flags, options.data);
@@ -185,7 +204,8 @@ Result<MountOptions> parse_mount_options(const std::vector<std::string>& options
       out.propagation = p;
       continue;
     }
-    if (std::find(std::begin(kIgnoredOptions), std::end(kIgnoredOptions), option) != std::end(kIgnoredOptions)) {
+    if (std::find(std::begin(kIgnoredOptions), std::end(kIgnoredOptions), option) !=
+        std::end(kIgnoredOptions)) {
       continue;
     }
     if (option == "idmap" || option == "ridmap") {

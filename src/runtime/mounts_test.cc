@@ -8,7 +8,8 @@ namespace quai::runtime {
 namespace {
 
 TEST(MountOptions, FlagsPropagationAndDataAreSeparated) {
-  auto options = parse_mount_options({"nosuid", "nodev", "ro", "rslave", "size=65536k", "mode=755"});
+  auto options =
+      parse_mount_options({"nosuid", "nodev", "ro", "rslave", "size=65536k", "mode=755"});
   ASSERT_TRUE(options);
   EXPECT_EQ(options->flags, static_cast<unsigned long>(MS_NOSUID | MS_NODEV | MS_RDONLY));
   EXPECT_EQ(options->propagation, static_cast<unsigned long>(MS_SLAVE | MS_REC));

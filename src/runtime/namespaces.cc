@@ -17,9 +17,9 @@ struct NamespaceKind {
 };
 
 constexpr NamespaceKind kKinds[] = {
-    {"pid", CLONE_NEWPID, "pid"},       {"network", CLONE_NEWNET, "net"},
-    {"mount", CLONE_NEWNS, "mnt"},      {"ipc", CLONE_NEWIPC, "ipc"},
-    {"uts", CLONE_NEWUTS, "uts"},       {"user", CLONE_NEWUSER, "user"},
+    {"pid", CLONE_NEWPID, "pid"},          {"network", CLONE_NEWNET, "net"},
+    {"mount", CLONE_NEWNS, "mnt"},         {"ipc", CLONE_NEWIPC, "ipc"},
+    {"uts", CLONE_NEWUTS, "uts"},          {"user", CLONE_NEWUSER, "user"},
     {"cgroup", CLONE_NEWCGROUP, "cgroup"}, {"time", CLONE_NEWTIME, "time"},
 };
 

@@ -16,8 +16,8 @@
 #include "runtime/rootfs.h"
 #include "sys/fd.h"
 #include "sys/file_io.h"
-#include "sys/unix_socket.h"
 #include "sys/syscalls.h"
+#include "sys/unix_socket.h"
 
 namespace quai::runtime {
 namespace {
@@ -41,11 +41,13 @@ Status switch_user(const User& user, bool set_groups) {
     std::vector<gid_t> groups(user.additional_gids.begin(), user.additional_gids.end());
     if (::setgroups(groups.size(), groups.data()) != 0) return fail_errno(errno, "setgroups");
   }
-  if (::setresgid(user.gid, user.gid, user.gid) != 0) return fail_errno(errno, "setgid {}", user.gid);
+  if (::setresgid(user.gid, user.gid, user.gid) != 0)
+    return fail_errno(errno, "setgid {}", user.gid);
   // Keep the permitted set across the uid change so the configured capabilities can be
   // set afterwards; the effective set is rebuilt explicitly.
   if (::prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) != 0) return fail_errno(errno, "prctl(PR_SET_KEEPCAPS)");
-  if (::setresuid(user.uid, user.uid, user.uid) != 0) return fail_errno(errno, "setuid {}", user.uid);
+  if (::setresuid(user.uid, user.uid, user.uid) != 0)
+    return fail_errno(errno, "setuid {}", user.uid);
   if (::prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0) != 0) return fail_errno(errno, "prctl(PR_SET_KEEPCAPS)");
   return ok();
 }
@@ -86,14 +88,15 @@ Result<std::string> find_executable(const std::string& name, const std::vector<s
   return fail(Errc::NotFound, "executable file `{}` not found in $PATH", name);
 }
 
-Error exec_process(const Process& process, const std::string& executable, const SeccompProgram* seccomp,
-                   int preserve_fds, bool set_groups) {
+Error exec_process(const Process& process, const std::string& executable,
+                   const SeccompProgram* seccomp, int preserve_fds, bool set_groups) {
   // No descriptor of the runtime (state dir, cgroup files, sockets) may reach the
   // container: CVE-2024-21626 was a leaked directory fd. Before seccomp: profiles that
   // predate close_range(2) refuse it, and the fcntl fallback over 64k fds then delays the
   // exec enough that an early `kill` reaches the program before it installs handlers.
   sys::close_range_cloexec(3 + static_cast<unsigned>(preserve_fds));
-  if (auto prepared = prepare_exec(process, seccomp, set_groups); !prepared) return prepared.error();
+  if (auto prepared = prepare_exec(process, seccomp, set_groups); !prepared)
+    return prepared.error();
   reset_signals_for_exec();
   std::vector<std::string> args = process.args;
   std::vector<std::string> env = process.env;
@@ -128,7 +131,7 @@ Status setup_terminal(const Process& process, int console_socket, bool bind_dev_
 
 Status set_oom_score_adj(int value) {
   return with_context(sys::write_existing("/proc/self/oom_score_adj", std::to_string(value)),
-                 "process.oomScoreAdj");
+                      "process.oomScoreAdj");
 }
 
 }  // namespace quai::runtime

@@ -17,8 +17,8 @@ Result<std::string> find_executable(const std::string& name, const std::vector<s
 
 /// Switches user and groups, sets capabilities, no_new_privs, umask and seccomp, closes
 /// inherited fds past 2 + preserve_fds, and execs. Returns only on failure.
-Error exec_process(const Process& process, const std::string& executable, const SeccompProgram* seccomp,
-                   int preserve_fds, bool set_groups);
+Error exec_process(const Process& process, const std::string& executable,
+                   const SeccompProgram* seccomp, int preserve_fds, bool set_groups);
 
 /// Makes the terminal for a process: a pty from the container's /dev/ptmx whose master
 /// goes to the console socket and whose slave becomes stdio and the controlling tty.

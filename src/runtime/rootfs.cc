@@ -14,8 +14,8 @@
 #include "base/log.h"
 #include "base/strings.h"
 #include "runtime/mounts.h"
-#include "sys/fs.h"
 #include "sys/file_io.h"
+#include "sys/fs.h"
 #include "sys/syscalls.h"
 
 namespace quai::runtime {
@@ -28,7 +28,7 @@ const Device kDefaultDevices[] = {
 };
 
 const std::pair<const char*, const char*> kDevSymlinks[] = {
-    {"/proc/self/fd", "/dev/fd"},     {"/proc/self/fd/0", "/dev/stdin"},
+    {"/proc/self/fd", "/dev/fd"},       {"/proc/self/fd/0", "/dev/stdin"},
     {"/proc/self/fd/1", "/dev/stdout"}, {"/proc/self/fd/2", "/dev/stderr"},
     {"pts/ptmx", "/dev/ptmx"},
 };
@@ -41,9 +41,12 @@ std::pair<std::string, std::string> split_parent(const std::string& path) {
 
 mode_t device_type_bits(char type) {
   switch (type) {
-    case 'b': return S_IFBLK;
-    case 'p': return S_IFIFO;
-    default: return S_IFCHR;
+    case 'b':
+      return S_IFBLK;
+    case 'p':
+      return S_IFIFO;
+    default:
+      return S_IFCHR;
   }
 }
 
@@ -65,8 +68,10 @@ Status create_device(int root_fd, const Device& device, bool user_ns) {
       return fail_errno(errno, "mknod \"{}\"", device.path);
     }
   }
-  if (::fchmodat(parent.get(), name.c_str(), mode, 0) != 0) return fail_errno(errno, "chmod \"{}\"", device.path);
-  if (::fchownat(parent.get(), name.c_str(), device.uid.value_or(0), device.gid.value_or(0), AT_SYMLINK_NOFOLLOW) != 0) {
+  if (::fchmodat(parent.get(), name.c_str(), mode, 0) != 0)
+    return fail_errno(errno, "chmod \"{}\"", device.path);
+  if (::fchownat(parent.get(), name.c_str(), device.uid.value_or(0), device.gid.value_or(0),
+                 AT_SYMLINK_NOFOLLOW) != 0) {
     return fail_errno(errno, "chown \"{}\"", device.path);
   }
   return ok();
@@ -102,7 +107,8 @@ Status create_devices(const RootfsContext& context, int root_fd) {
   }
   if (spec.linux_) {
     for (size_t i = 0; i < spec.linux_->devices.size(); ++i) {
-      TRY_CTX(create_device(root_fd, spec.linux_->devices[i], context.user_ns), "linux.devices[{}]", i);
+      TRY_CTX(create_device(root_fd, spec.linux_->devices[i], context.user_ns), "linux.devices[{}]",
+              i);
     }
   }
   return ok();
@@ -155,7 +161,8 @@ std::string unescape_mountinfo(std::string_view text) {
   std::string out;
   for (size_t i = 0; i < text.size(); ++i) {
     if (text[i] == '\\' && i + 3 < text.size()) {
-      out += static_cast<char>((text[i + 1] - '0') * 64 + (text[i + 2] - '0') * 8 + (text[i + 3] - '0'));
+      out += static_cast<char>((text[i + 1] - '0') * 64 + (text[i + 2] - '0') * 8 +
+                               (text[i + 3] - '0'));
       i += 3;
     } else {
       out += text[i];
@@ -185,15 +192,16 @@ Result<sys::UniqueFd> prepare_rootfs(const RootfsContext& context) {
     // Nothing mounted here may propagate back to the host: make every mount a slave (or
     // private) first. rootfsPropagation applies to the new root after pivot_root.
     std::string propagation = spec.linux_ ? spec.linux_->rootfs_propagation : "";
-    unsigned long host_flags = propagation.find("private") != std::string::npos ? MS_PRIVATE : MS_SLAVE;
+    unsigned long host_flags =
+        propagation.find("private") != std::string::npos ? MS_PRIVATE : MS_SLAVE;
     TRY(sys::mount("", "/", "", host_flags | MS_REC, ""));
     // pivot_root needs the new root to be a mount point.
     TRY(sys::mount(spec.root_path, spec.root_path, "", MS_BIND | MS_REC, ""));
   }
   sys::UniqueFd root(::open(spec.root_path.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
   if (!root) return fail_errno(errno, "open root.path \"{}\"", spec.root_path);
-  MountContext mounts{root.get(), context.bundle, context.cgroups, context.cgroup_path, context.cgroup_ns,
-                      context.user_ns};
+  MountContext mounts{root.get(),          context.bundle,    context.cgroups,
+                      context.cgroup_path, context.cgroup_ns, context.user_ns};
   for (size_t i = 0; i < spec.mounts.size(); ++i) {
     TRY_CTX(mount_entry(mounts, spec.mounts[i]), "mounts[{}]", i);
   }
@@ -224,7 +232,8 @@ Status finish_rootfs(const Spec& spec) {
   if (spec.linux_) {
     // Before readonlyPaths: those usually include /proc/sys.
     TRY(write_sysctls(spec.linux_->sysctl));
-    for (const auto& path : spec.linux_->masked_paths) TRY_CTX(mask_path(path), "linux.maskedPaths \"{}\"", path);
+    for (const auto& path : spec.linux_->masked_paths)
+      TRY_CTX(mask_path(path), "linux.maskedPaths \"{}\"", path);
     for (const auto& path : spec.linux_->readonly_paths) {
       TRY_CTX(make_readonly(path), "linux.readonlyPaths \"{}\"", path);
     }
@@ -239,7 +248,9 @@ Status finish_rootfs(const Spec& spec) {
 
 Status release_host_mounts(const std::string& rootfs) {
   char resolved[PATH_MAX];
-  std::string prefix = (::realpath(rootfs.c_str(), resolved) ? std::string(resolved) : sys::clean_path(rootfs)) + "/";
+  std::string prefix =
+      (::realpath(rootfs.c_str(), resolved) ? std::string(resolved) : sys::clean_path(rootfs)) +
+      "/";
   auto mountinfo = TRY(sys::read_file("/proc/self/mountinfo"));
   std::vector<std::string> targets;
   for (const auto& line : split(mountinfo, '\n')) {

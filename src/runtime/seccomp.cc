@@ -11,8 +11,8 @@
 
 #include "base/log.h"
 #include "base/sha256.h"
-#include "sys/fs.h"
 #include "sys/file_io.h"
+#include "sys/fs.h"
 
 namespace quai::runtime {
 namespace {
@@ -23,27 +23,43 @@ struct NamedValue {
 };
 
 constexpr NamedValue kActions[] = {
-    {"SCMP_ACT_KILL", SCMP_ACT_KILL_THREAD},     {"SCMP_ACT_KILL_THREAD", SCMP_ACT_KILL_THREAD},
-    {"SCMP_ACT_KILL_PROCESS", SCMP_ACT_KILL_PROCESS}, {"SCMP_ACT_TRAP", SCMP_ACT_TRAP},
-    {"SCMP_ACT_ERRNO", SCMP_ACT_ERRNO(0)},       {"SCMP_ACT_TRACE", SCMP_ACT_TRACE(0)},
-    {"SCMP_ACT_ALLOW", SCMP_ACT_ALLOW},          {"SCMP_ACT_LOG", SCMP_ACT_LOG},
+    {"SCMP_ACT_KILL", SCMP_ACT_KILL_THREAD},
+    {"SCMP_ACT_KILL_THREAD", SCMP_ACT_KILL_THREAD},
+    {"SCMP_ACT_KILL_PROCESS", SCMP_ACT_KILL_PROCESS},
+    {"SCMP_ACT_TRAP", SCMP_ACT_TRAP},
+    {"SCMP_ACT_ERRNO", SCMP_ACT_ERRNO(0)},
+    {"SCMP_ACT_TRACE", SCMP_ACT_TRACE(0)},
+    {"SCMP_ACT_ALLOW", SCMP_ACT_ALLOW},
+    {"SCMP_ACT_LOG", SCMP_ACT_LOG},
 };
 
 constexpr NamedValue kOperators[] = {
-    {"SCMP_CMP_NE", SCMP_CMP_NE}, {"SCMP_CMP_LT", SCMP_CMP_LT}, {"SCMP_CMP_LE", SCMP_CMP_LE},
-    {"SCMP_CMP_EQ", SCMP_CMP_EQ}, {"SCMP_CMP_GE", SCMP_CMP_GE}, {"SCMP_CMP_GT", SCMP_CMP_GT},
+    {"SCMP_CMP_NE", SCMP_CMP_NE},
+    {"SCMP_CMP_LT", SCMP_CMP_LT},
+    {"SCMP_CMP_LE", SCMP_CMP_LE},
+    {"SCMP_CMP_EQ", SCMP_CMP_EQ},
+    {"SCMP_CMP_GE", SCMP_CMP_GE},
+    {"SCMP_CMP_GT", SCMP_CMP_GT},
     {"SCMP_CMP_MASKED_EQ", SCMP_CMP_MASKED_EQ},
 };
 
 constexpr NamedValue kArchitectures[] = {
-    {"SCMP_ARCH_X86", SCMP_ARCH_X86},         {"SCMP_ARCH_X86_64", SCMP_ARCH_X86_64},
-    {"SCMP_ARCH_X32", SCMP_ARCH_X32},         {"SCMP_ARCH_ARM", SCMP_ARCH_ARM},
-    {"SCMP_ARCH_AARCH64", SCMP_ARCH_AARCH64}, {"SCMP_ARCH_MIPS", SCMP_ARCH_MIPS},
-    {"SCMP_ARCH_MIPS64", SCMP_ARCH_MIPS64},   {"SCMP_ARCH_MIPS64N32", SCMP_ARCH_MIPS64N32},
-    {"SCMP_ARCH_MIPSEL", SCMP_ARCH_MIPSEL},   {"SCMP_ARCH_MIPSEL64", SCMP_ARCH_MIPSEL64},
-    {"SCMP_ARCH_MIPSEL64N32", SCMP_ARCH_MIPSEL64N32}, {"SCMP_ARCH_PPC", SCMP_ARCH_PPC},
-    {"SCMP_ARCH_PPC64", SCMP_ARCH_PPC64},     {"SCMP_ARCH_PPC64LE", SCMP_ARCH_PPC64LE},
-    {"SCMP_ARCH_S390", SCMP_ARCH_S390},       {"SCMP_ARCH_S390X", SCMP_ARCH_S390X},
+    {"SCMP_ARCH_X86", SCMP_ARCH_X86},
+    {"SCMP_ARCH_X86_64", SCMP_ARCH_X86_64},
+    {"SCMP_ARCH_X32", SCMP_ARCH_X32},
+    {"SCMP_ARCH_ARM", SCMP_ARCH_ARM},
+    {"SCMP_ARCH_AARCH64", SCMP_ARCH_AARCH64},
+    {"SCMP_ARCH_MIPS", SCMP_ARCH_MIPS},
+    {"SCMP_ARCH_MIPS64", SCMP_ARCH_MIPS64},
+    {"SCMP_ARCH_MIPS64N32", SCMP_ARCH_MIPS64N32},
+    {"SCMP_ARCH_MIPSEL", SCMP_ARCH_MIPSEL},
+    {"SCMP_ARCH_MIPSEL64", SCMP_ARCH_MIPSEL64},
+    {"SCMP_ARCH_MIPSEL64N32", SCMP_ARCH_MIPSEL64N32},
+    {"SCMP_ARCH_PPC", SCMP_ARCH_PPC},
+    {"SCMP_ARCH_PPC64", SCMP_ARCH_PPC64},
+    {"SCMP_ARCH_PPC64LE", SCMP_ARCH_PPC64LE},
+    {"SCMP_ARCH_S390", SCMP_ARCH_S390},
+    {"SCMP_ARCH_S390X", SCMP_ARCH_S390X},
     {"SCMP_ARCH_RISCV64", SCMP_ARCH_RISCV64},
 };
 
@@ -72,7 +88,8 @@ std::vector<std::string> names(const NamedValue (&table)[N]) {
 Result<uint32_t> action_value(const std::string& name, std::optional<uint32_t> errno_ret) {
   const NamedValue* action = find(kActions, name);
   if (action == nullptr) {
-    if (name == "SCMP_ACT_NOTIFY") return fail(Errc::Unsupported, "action SCMP_ACT_NOTIFY is not supported");
+    if (name == "SCMP_ACT_NOTIFY")
+      return fail(Errc::Unsupported, "action SCMP_ACT_NOTIFY is not supported");
     return fail(Errc::InvalidArgument, "unknown action \"{}\"", name);
   }
   if (name == "SCMP_ACT_ERRNO") return SCMP_ACT_ERRNO(errno_ret.value_or(EPERM));
@@ -87,13 +104,15 @@ struct FilterContext {
 
 Status add_rule(scmp_filter_ctx ctx, const SeccompRule& rule, uint32_t default_action,
                 size_t index) {
-  uint32_t action = TRY_CTX(action_value(rule.action, rule.errno_ret), "linux.seccomp.syscalls[{}].action", index);
+  uint32_t action = TRY_CTX(action_value(rule.action, rule.errno_ret),
+                            "linux.seccomp.syscalls[{}].action", index);
   // libseccomp refuses a rule whose action equals the default one; it is a no-op anyway.
   if (action == default_action) return ok();
   std::vector<scmp_arg_cmp> comparisons;
   for (const auto& arg : rule.args) {
     const NamedValue* op = find(kOperators, arg.op);
-    comparisons.push_back({arg.index, static_cast<scmp_compare>(op->value), arg.value, arg.value_two});
+    comparisons.push_back(
+        {arg.index, static_cast<scmp_compare>(op->value), arg.value, arg.value_two});
   }
   for (const auto& name : rule.names) {
     int number = seccomp_syscall_resolve_name(name.c_str());
@@ -128,7 +147,8 @@ Result<std::string> compile(const Seccomp& seccomp) {
   seccomp_attr_set(filter.ctx, SCMP_FLTATR_CTL_NNP, 0);
   for (const auto& arch : seccomp.architectures) {
     int rc = seccomp_arch_add(filter.ctx, find(kArchitectures, arch)->value);
-    if (rc != 0 && rc != -EEXIST) return fail_errno(-rc, "linux.seccomp.architectures: add {}", arch);
+    if (rc != 0 && rc != -EEXIST)
+      return fail_errno(-rc, "linux.seccomp.architectures: add {}", arch);
   }
   for (size_t i = 0; i < seccomp.syscalls.size(); ++i) {
     TRY(add_rule(filter.ctx, seccomp.syscalls[i], default_action, i));
@@ -139,16 +159,19 @@ Result<std::string> compile(const Seccomp& seccomp) {
 }  // namespace
 
 Status validate_seccomp(const Seccomp& seccomp) {
-  TRY_CTX(action_value(seccomp.default_action, seccomp.default_errno_ret), "linux.seccomp.defaultAction");
+  TRY_CTX(action_value(seccomp.default_action, seccomp.default_errno_ret),
+          "linux.seccomp.defaultAction");
   for (size_t i = 0; i < seccomp.architectures.size(); ++i) {
     if (find(kArchitectures, seccomp.architectures[i]) == nullptr) {
-      return fail(Errc::InvalidArgument, "linux.seccomp.architectures[{}]: unknown architecture \"{}\"", i,
+      return fail(Errc::InvalidArgument,
+                  "linux.seccomp.architectures[{}]: unknown architecture \"{}\"", i,
                   seccomp.architectures[i]);
     }
   }
   for (size_t i = 0; i < seccomp.flags.size(); ++i) {
     if (find(kFlags, seccomp.flags[i]) == nullptr) {
-      return fail(Errc::InvalidArgument, "linux.seccomp.flags[{}]: unknown flag \"{}\"", i, seccomp.flags[i]);
+      return fail(Errc::InvalidArgument, "linux.seccomp.flags[{}]: unknown flag \"{}\"", i,
+                  seccomp.flags[i]);
     }
   }
   for (size_t i = 0; i < seccomp.syscalls.size(); ++i) {
@@ -156,11 +179,13 @@ Status validate_seccomp(const Seccomp& seccomp) {
     TRY_CTX(action_value(rule.action, rule.errno_ret), "linux.seccomp.syscalls[{}].action", i);
     for (size_t a = 0; a < rule.args.size(); ++a) {
       if (find(kOperators, rule.args[a].op) == nullptr) {
-        return fail(Errc::InvalidArgument, "linux.seccomp.syscalls[{}].args[{}].op: unknown operator \"{}\"", i,
-                    a, rule.args[a].op);
+        return fail(Errc::InvalidArgument,
+                    "linux.seccomp.syscalls[{}].args[{}].op: unknown operator \"{}\"", i, a,
+                    rule.args[a].op);
       }
       if (rule.args[a].index >= 6) {
-        return fail(Errc::InvalidArgument, "linux.seccomp.syscalls[{}].args[{}].index: must be below 6", i, a);
+        return fail(Errc::InvalidArgument,
+                    "linux.seccomp.syscalls[{}].args[{}].index: must be below 6", i, a);
       }
     }
   }
@@ -175,10 +200,11 @@ Result<SeccompProgram> compile_seccomp(const Seccomp& seccomp, const std::string
   for (const auto& flag : seccomp.flags) program.flags |= find(kFlags, flag)->value;
   // The key covers every input of the compilation, including libseccomp's version.
   const scmp_version* version = seccomp_version();
-  Json key = {{"default", seccomp.default_action},
-              {"errno", seccomp.default_errno_ret.value_or(EPERM)},
-              {"arch", seccomp.architectures},
-              {"libseccomp", fmt::format("{}.{}.{}", version->major, version->minor, version->micro)}};
+  Json key = {
+      {"default", seccomp.default_action},
+      {"errno", seccomp.default_errno_ret.value_or(EPERM)},
+      {"arch", seccomp.architectures},
+      {"libseccomp", fmt::format("{}.{}.{}", version->major, version->minor, version->micro)}};
   for (const auto& rule : seccomp.syscalls) {
     Json args = Json::array();
     for (const auto& arg : rule.args) args.push_back({arg.index, arg.value, arg.value_two, arg.op});

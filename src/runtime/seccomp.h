@@ -13,7 +13,7 @@
 namespace quai::runtime {
 
 struct SeccompProgram {
-  std::string bpf;  // struct sock_filter[] bytes
+  std::string bpf;         // struct sock_filter[] bytes
   unsigned int flags = 0;  // SECCOMP_FILTER_FLAG_*
 };
 

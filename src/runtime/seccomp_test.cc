@@ -28,7 +28,8 @@ TEST(Seccomp, ValidationNamesTheField) {
   seccomp.syscalls[0].action = "SCMP_ACT_EXPLODE";
   auto valid = validate_seccomp(seccomp);
   ASSERT_FALSE(valid);
-  EXPECT_EQ(valid.error().to_string(), "linux.seccomp.syscalls[0].action: unknown action \"SCMP_ACT_EXPLODE\"");
+  EXPECT_EQ(valid.error().to_string(),
+            "linux.seccomp.syscalls[0].action: unknown action \"SCMP_ACT_EXPLODE\"");
   seccomp = errno_on_getcwd();
   seccomp.syscalls[0].args.push_back({7, 0, 0, "SCMP_CMP_EQ"});
   EXPECT_EQ(validate_seccomp(seccomp).error().to_string(),

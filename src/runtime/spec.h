@@ -89,7 +89,7 @@ struct Device {
 
 struct DeviceRule {
   bool allow = false;
-  char type = 'a';  // a, c, b
+  char type = 'a';               // a, c, b
   std::optional<int64_t> major;  // nullopt: any
   std::optional<int64_t> minor;
   std::string access = "rwm";

@@ -9,8 +9,8 @@
 namespace quai::runtime {
 namespace {
 
-const std::set<std::string, std::less<>> kNamespaceTypes = {"pid", "network", "mount", "ipc",
-                                                            "uts", "user", "cgroup", "time"};
+const std::set<std::string, std::less<>> kNamespaceTypes = {"pid", "network", "mount",  "ipc",
+                                                            "uts", "user",    "cgroup", "time"};
 const std::set<std::string, std::less<>> kPropagations = {
     "", "private", "rprivate", "slave", "rslave", "shared", "rshared", "unbindable", "runbindable"};
 
@@ -64,7 +64,8 @@ Result<std::vector<Rlimit>> parse_rlimits(const JsonReader& r) {
     limit.hard = TRY(item.uint64("hard"));
     if (!seen.insert(limit.type).second) return fail(item.error("type", "duplicate rlimit"));
     if (limit.soft > limit.hard) {
-      return fail(item.error("soft", fmt::format("{} soft limit is above its hard limit", limit.type)));
+      return fail(
+          item.error("soft", fmt::format("{} soft limit is above its hard limit", limit.type)));
     }
     out.push_back(std::move(limit));
   }
@@ -86,7 +87,8 @@ Result<Process> parse_process_object(const JsonReader& r) {
   if (process.cwd.empty() || process.cwd[0] != '/') {
     return fail(r.error("cwd", fmt::format("\"{}\" is not an absolute path", process.cwd)));
   }
-  if (r.has("capabilities")) process.capabilities = TRY(parse_capabilities(TRY(r.object("capabilities"))));
+  if (r.has("capabilities"))
+    process.capabilities = TRY(parse_capabilities(TRY(r.object("capabilities"))));
   process.rlimits = TRY(parse_rlimits(r));
   process.no_new_privileges = TRY(r.boolean("noNewPrivileges", false));
   process.apparmor_profile = TRY(r.optional_string("apparmorProfile")).value_or("");
@@ -180,7 +182,8 @@ Result<std::vector<IdMapping>> parse_id_mappings(const JsonReader& r, std::strin
   return out;
 }
 
-Result<char> parse_device_type(const JsonReader& r, std::string_view key, std::string_view allowed) {
+Result<char> parse_device_type(const JsonReader& r, std::string_view key,
+                               std::string_view allowed) {
   auto type = TRY(r.string(key));
   if (type.size() != 1 || allowed.find(type[0]) == std::string_view::npos) {
     return fail(r.error(key, fmt::format("invalid device type \"{}\"", type)));
@@ -221,7 +224,8 @@ Result<std::vector<DeviceRule>> parse_device_rules(const JsonReader& r) {
     rule.minor = TRY(item.optional_int64("minor"));
     rule.access = TRY(item.optional_string("access")).value_or("rwm");
     if (rule.access.find_first_not_of("rwm") != std::string::npos) {
-      return fail(item.error("access", fmt::format("\"{}\" is not a subset of \"rwm\"", rule.access)));
+      return fail(
+          item.error("access", fmt::format("\"{}\" is not a subset of \"rwm\"", rule.access)));
     }
     out.push_back(std::move(rule));
   }
@@ -239,7 +243,8 @@ Result<MemoryResources> parse_memory(const JsonReader& r) {
   if (memory.swappiness && *memory.swappiness > 100) {
     return fail(r.error("swappiness", "must be in 0..100"));
   }
-  if (r.has("disableOOMKiller")) memory.disable_oom_killer = TRY(r.boolean("disableOOMKiller", false));
+  if (r.has("disableOOMKiller"))
+    memory.disable_oom_killer = TRY(r.boolean("disableOOMKiller", false));
   return memory;
 }
 
@@ -320,7 +325,8 @@ Result<Seccomp> parse_seccomp(const JsonReader& r) {
     rule.errno_ret = TRY(read_optional_u32(item, "errnoRet"));
     for (const auto& arg : TRY(item.array("args"))) {
       rule.args.push_back({TRY(read_u32(arg, "index")), TRY(arg.uint64("value")),
-                           TRY(arg.optional_uint64("valueTwo")).value_or(0), TRY(arg.string("op"))});
+                           TRY(arg.optional_uint64("valueTwo")).value_or(0),
+                           TRY(arg.string("op"))});
     }
     seccomp.syscalls.push_back(std::move(rule));
   }
@@ -331,7 +337,8 @@ Status check_cgroups_path(const JsonReader& r, const std::string& path) {
   // A systemd-style "slice:prefix:name" is translated later; any ".." could climb out of
   // the cgroup tree, so refuse it outright.
   for (const auto& part : split(path, '/')) {
-    if (part == "..") return fail(r.error("cgroupsPath", fmt::format("\"{}\" must not contain \"..\"", path)));
+    if (part == "..")
+      return fail(r.error("cgroupsPath", fmt::format("\"{}\" must not contain \"..\"", path)));
   }
   return ok();
 }
@@ -345,13 +352,14 @@ Result<Linux> parse_linux(const JsonReader& r) {
   linux_section.devices = TRY(parse_devices(r));
   linux_section.cgroups_path = TRY(r.optional_string("cgroupsPath")).value_or("");
   TRY(check_cgroups_path(r, linux_section.cgroups_path));
-  if (r.has("resources")) linux_section.resources = TRY(parse_resources_object(TRY(r.object("resources"))));
+  if (r.has("resources"))
+    linux_section.resources = TRY(parse_resources_object(TRY(r.object("resources"))));
   linux_section.sysctl = TRY(r.string_map("sysctl"));
   if (r.has("seccomp")) linux_section.seccomp = TRY(parse_seccomp(TRY(r.object("seccomp"))));
   linux_section.rootfs_propagation = TRY(r.optional_string("rootfsPropagation")).value_or("");
   if (!kPropagations.contains(linux_section.rootfs_propagation)) {
-    return fail(r.error("rootfsPropagation",
-                        fmt::format("unknown propagation \"{}\"", linux_section.rootfs_propagation)));
+    return fail(r.error("rootfsPropagation", fmt::format("unknown propagation \"{}\"",
+                                                         linux_section.rootfs_propagation)));
   }
   linux_section.masked_paths = TRY(r.strings("maskedPaths"));
   linux_section.readonly_paths = TRY(r.strings("readonlyPaths"));
@@ -363,7 +371,8 @@ Status check_version(const JsonReader& r, const std::string& version) {
   for (std::string_view prefix : {"1.0.", "1.1.", "1.2.", "1.3."}) {
     if (version.starts_with(prefix) || version == prefix.substr(0, 3)) return ok();
   }
-  return fail(r.error("ociVersion", fmt::format("unsupported version \"{}\" (1.0 to 1.3 are supported)", version)));
+  return fail(r.error(
+      "ociVersion", fmt::format("unsupported version \"{}\" (1.0 to 1.3 are supported)", version)));
 }
 
 }  // namespace

@@ -30,7 +30,8 @@ TEST(SpecParse, MinimalConfigResolvesRootAgainstBundle) {
 TEST(SpecParse, MalformedJsonNamesTheOffset) {
   auto spec = parse_spec("{\"ociVersion\": ", "/bundle");
   ASSERT_FALSE(spec);
-  EXPECT_EQ(spec.error().to_string().rfind("invalid JSON at byte 16", 0), 0u) << spec.error().to_string();
+  EXPECT_EQ(spec.error().to_string().rfind("invalid JSON at byte 16", 0), 0u)
+      << spec.error().to_string();
 }
 
 TEST(SpecParse, UnknownNamespaceTypeNamesTheField) {
@@ -48,7 +49,8 @@ TEST(SpecParse, DuplicateNamespaceIsRefused) {
 TEST(SpecParse, CgroupsPathWithDotDotIsRefused) {
   Json config = minimal();
   config["linux"]["cgroupsPath"] = "quai/../../escape";
-  EXPECT_EQ(parse_error(config), "linux.cgroupsPath: \"quai/../../escape\" must not contain \"..\"");
+  EXPECT_EQ(parse_error(config),
+            "linux.cgroupsPath: \"quai/../../escape\" must not contain \"..\"");
 }
 
 TEST(SpecParse, VersionsOneZeroToOneThreeAreAccepted) {
@@ -59,7 +61,8 @@ TEST(SpecParse, VersionsOneZeroToOneThreeAreAccepted) {
   }
   Json config = minimal();
   config["ociVersion"] = "2.0.0";
-  EXPECT_EQ(parse_error(config), "ociVersion: unsupported version \"2.0.0\" (1.0 to 1.3 are supported)");
+  EXPECT_EQ(parse_error(config),
+            "ociVersion: unsupported version \"2.0.0\" (1.0 to 1.3 are supported)");
 }
 
 TEST(SpecParse, WrongTypesNameTheField) {
@@ -68,7 +71,8 @@ TEST(SpecParse, WrongTypesNameTheField) {
   EXPECT_EQ(parse_error(config), "process.user.uid: must not be negative");
   config = minimal();
   config["process"]["rlimits"] = {{{"type", "RLIMIT_NOFILE"}, {"soft", 10}, {"hard", 5}}};
-  EXPECT_EQ(parse_error(config), "process.rlimits[0].soft: RLIMIT_NOFILE soft limit is above its hard limit");
+  EXPECT_EQ(parse_error(config),
+            "process.rlimits[0].soft: RLIMIT_NOFILE soft limit is above its hard limit");
   config = minimal();
   config["mounts"] = {{{"destination", 3}}};
   EXPECT_EQ(parse_error(config), "mounts[0].destination: expected a string");
@@ -82,8 +86,9 @@ TEST(SpecParse, ResourcesAndSeccompAreRead) {
   config["linux"]["resources"] = {{"memory", {{"limit", 33554432}, {"swap", -1}}},
                                   {"pids", {{"limit", 20}}},
                                   {"devices", {{{"allow", false}, {"access", "rwm"}}}}};
-  config["linux"]["seccomp"] = {{"defaultAction", "SCMP_ACT_ALLOW"},
-                                {"syscalls", {{{"names", {"getcwd"}}, {"action", "SCMP_ACT_ERRNO"}}}}};
+  config["linux"]["seccomp"] = {
+      {"defaultAction", "SCMP_ACT_ALLOW"},
+      {"syscalls", {{{"names", {"getcwd"}}, {"action", "SCMP_ACT_ERRNO"}}}}};
   auto spec = parse_spec(config.dump(), "/b");
   ASSERT_TRUE(spec) << spec.error().to_string();
   EXPECT_EQ(*spec->linux_->resources->memory->limit, 33554432);
@@ -96,7 +101,8 @@ TEST(SpecParse, ResourcesAndSeccompAreRead) {
 TEST(SpecParse, DeviceAccessMustBeRwmSubset) {
   Json config = minimal();
   config["linux"]["resources"] = {{"devices", {{{"allow", true}, {"access", "rwx"}}}}};
-  EXPECT_EQ(parse_error(config), "linux.resources.devices[0].access: \"rwx\" is not a subset of \"rwm\"");
+  EXPECT_EQ(parse_error(config),
+            "linux.resources.devices[0].access: \"rwx\" is not a subset of \"rwm\"");
 }
 
 TEST(SpecParse, DefaultSpecParses) {

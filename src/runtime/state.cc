@@ -10,11 +10,16 @@ namespace quai::runtime {
 
 std::string_view status_name(ContainerStatus status) {
   switch (status) {
-    case ContainerStatus::Creating: return "creating";
-    case ContainerStatus::Created: return "created";
-    case ContainerStatus::Running: return "running";
-    case ContainerStatus::Paused: return "paused";
-    case ContainerStatus::Stopped: return "stopped";
+    case ContainerStatus::Creating:
+      return "creating";
+    case ContainerStatus::Created:
+      return "created";
+    case ContainerStatus::Running:
+      return "running";
+    case ContainerStatus::Paused:
+      return "paused";
+    case ContainerStatus::Stopped:
+      return "stopped";
   }
   return "unknown";
 }
@@ -61,7 +66,8 @@ Result<ContainerState> ContainerState::from_json(const Json& json, std::string_v
 Status StateDir::save(const ContainerState& state) const {
   // Container state lives as long as its processes: a crash of the machine ends both, so
   // the rename alone (readers never see half a file) is enough, and start-up saves an fsync.
-  return sys::write_file_atomic(state_file(), state.to_json().dump(), 0600, sys::Durability::Volatile);
+  return sys::write_file_atomic(state_file(), state.to_json().dump(), 0600,
+                                sys::Durability::Volatile);
 }
 
 Result<ContainerState> StateDir::load() const {
@@ -72,17 +78,23 @@ Result<ContainerState> StateDir::load() const {
 
 Status validate_container_id(const std::string& id) {
   if (id.empty()) return fail(Errc::InvalidArgument, "container id must not be empty");
-  if (id.size() > 1024) return fail(Errc::InvalidArgument, "container id is longer than 1024 characters");
-  if (id == "." || id == "..") return fail(Errc::InvalidArgument, "invalid container id \"{}\"", id);
+  if (id.size() > 1024)
+    return fail(Errc::InvalidArgument, "container id is longer than 1024 characters");
+  if (id == "." || id == "..")
+    return fail(Errc::InvalidArgument, "invalid container id \"{}\"", id);
   for (char c : id) {
-    bool allowed = std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '+' || c == '-' || c == '.';
-    if (!allowed) return fail(Errc::InvalidArgument, "invalid container id \"{}\": only [A-Za-z0-9_+.-] allowed", id);
+    bool allowed =
+        std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '+' || c == '-' || c == '.';
+    if (!allowed)
+      return fail(Errc::InvalidArgument,
+                  "invalid container id \"{}\": only [A-Za-z0-9_+.-] allowed", id);
   }
   return ok();
 }
 
 std::string rfc3339_now() {
-  auto now = std::chrono::time_point_cast<std::chrono::nanoseconds>(std::chrono::system_clock::now());
+  auto now =
+      std::chrono::time_point_cast<std::chrono::nanoseconds>(std::chrono::system_clock::now());
   return fmt::format("{:%Y-%m-%dT%H:%M:%S}Z", now);
 }
 

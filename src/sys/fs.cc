@@ -88,7 +88,8 @@ Status remove_tree(const std::string& path) {
     return fail_errno(errno, "stat \"{}\"", path);
   }
   if (!S_ISDIR(st.st_mode)) {
-    if (::unlink(path.c_str()) != 0 && errno != ENOENT) return fail_errno(errno, "unlink \"{}\"", path);
+    if (::unlink(path.c_str()) != 0 && errno != ENOENT)
+      return fail_errno(errno, "unlink \"{}\"", path);
     return ok();
   }
   UniqueFd dir(::open(path.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
@@ -115,9 +116,11 @@ std::vector<std::string> path_components(const std::string& path) {
   return parts;
 }
 
-Status create_node(int parent_fd, const std::string& name, const std::string& shown, NodeKind kind, mode_t mode) {
+Status create_node(int parent_fd, const std::string& name, const std::string& shown, NodeKind kind,
+                   mode_t mode) {
   if (kind == NodeKind::File) {
-    UniqueFd file(::openat(parent_fd, name.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode & 0666));
+    UniqueFd file(::openat(parent_fd, name.c_str(),
+                           O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode & 0666));
     if (!file && errno != EEXIST) return fail_errno(errno, "create \"{}\"", shown);
   } else if (::mkdirat(parent_fd, name.c_str(), mode) != 0 && errno != EEXIST) {
     return fail_errno(errno, "mkdir \"{}\"", shown);

@@ -6,8 +6,8 @@
 
 #include <gtest/gtest.h>
 
-#include "sys/fs.h"
 #include "sys/file_io.h"
+#include "sys/fs.h"
 
 namespace quai::sys {
 namespace {

@@ -37,7 +37,8 @@ std::string open_from_cgroup(const std::string& cgroup, const std::vector<std::s
   std::string out;
   char buffer[512];
   ssize_t n;
-  while ((n = ::read(fds[0], buffer, sizeof buffer)) > 0) out.append(buffer, static_cast<size_t>(n));
+  while ((n = ::read(fds[0], buffer, sizeof buffer)) > 0)
+    out.append(buffer, static_cast<size_t>(n));
   ::close(fds[0]);
   ::waitpid(pid, nullptr, 0);
   return out;
@@ -58,12 +59,13 @@ TEST(DeviceFilter, DeniesDevicesOutsideTheRules) {
   std::vector<runtime::DeviceRule> rules = {{false, 'a', std::nullopt, std::nullopt, "rwm"},
                                             {true, 'c', 1, 5, "r"}};
   auto attached = runtime::attach_device_filter(dir, rules);
-  if (!attached && attached.error().sys_errno() == EPERM) GTEST_SKIP() << "BPF is not permitted here";
+  if (!attached && attached.error().sys_errno() == EPERM)
+    GTEST_SKIP() << "BPF is not permitted here";
   ASSERT_TRUE(attached) << attached.error().to_string();
   std::string report = open_from_cgroup(dir, {"/dev/zero", "/dev/null", "/dev/kmsg"});
-  EXPECT_NE(report.find("/dev/zero:ok"), std::string::npos) << report;       // allowed by the rule
-  EXPECT_NE(report.find("/dev/null:ok"), std::string::npos) << report;       // a default device
-  EXPECT_NE(report.find("/dev/kmsg:1 "), std::string::npos) << report;       // EPERM
+  EXPECT_NE(report.find("/dev/zero:ok"), std::string::npos) << report;  // allowed by the rule
+  EXPECT_NE(report.find("/dev/null:ok"), std::string::npos) << report;  // a default device
+  EXPECT_NE(report.find("/dev/kmsg:1 "), std::string::npos) << report;  // EPERM
   EXPECT_EQ(::rmdir(dir.c_str()), 0) << "the filter goes with the cgroup";
 }
 

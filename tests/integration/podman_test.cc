@@ -18,7 +18,8 @@ class Podman : public ::testing::Test {
     if (!is_root() || run({"podman", "--version"}).exit_code != 0) return;
     dir_ = new TempDir("quai-it-podman");
     make_rootfs(dir_->path() + "/rootfs");
-    auto tar = run({"tar", "-C", dir_->path() + "/rootfs", "-cf", dir_->path() + "/rootfs.tar", "."});
+    auto tar =
+        run({"tar", "-C", dir_->path() + "/rootfs", "-cf", dir_->path() + "/rootfs.tar", "."});
     ASSERT_EQ(tar.exit_code, 0) << tar.err;
     auto imported = podman({"import", dir_->path() + "/rootfs.tar", kImage});
     ASSERT_EQ(imported.exit_code, 0) << imported.both();
@@ -36,23 +37,35 @@ class Podman : public ::testing::Test {
   }
 
   static CommandResult podman(const std::vector<std::string>& args, int timeout = 120) {
-    std::vector<std::string> argv = {"podman", "--root", dir_->path() + "/storage", "--runroot", dir_->path() + "/run",
-                                     "--runtime", runtime_binary(), "--cgroup-manager", "cgroupfs",
-                                     "--events-backend", "file", "--tmpdir", dir_->path() + "/tmp"};
+    std::vector<std::string> argv = {"podman",
+                                     "--root",
+                                     dir_->path() + "/storage",
+                                     "--runroot",
+                                     dir_->path() + "/run",
+                                     "--runtime",
+                                     runtime_binary(),
+                                     "--cgroup-manager",
+                                     "cgroupfs",
+                                     "--events-backend",
+                                     "file",
+                                     "--tmpdir",
+                                     dir_->path() + "/tmp"};
     argv.insert(argv.end(), args.begin(), args.end());
     return run(argv, "", timeout);
   }
   /// `podman run` with this machine's rlimits and no network, then args.
   static CommandResult podman_run(std::vector<std::string> args) {
-    std::vector<std::string> argv = {"run", "--ulimit", "nofile=20000:20000", "--ulimit", "nproc=32768:32768",
-                                     "--network", "none"};
+    std::vector<std::string> argv = {"run",      "--ulimit",          "nofile=20000:20000",
+                                     "--ulimit", "nproc=32768:32768", "--network",
+                                     "none"};
     argv.insert(argv.end(), args.begin(), args.end());
     return podman(argv);
   }
   static std::string podman_command_line() {
-    std::string line = "podman --root " + dir_->path() + "/storage --runroot " + dir_->path() + "/run --runtime " +
-                       runtime_binary() + " --cgroup-manager cgroupfs --events-backend file --tmpdir " +
-                       dir_->path() + "/tmp";
+    std::string line = "podman --root " + dir_->path() + "/storage --runroot " + dir_->path() +
+                       "/run --runtime " + runtime_binary() +
+                       " --cgroup-manager cgroupfs --events-backend file --tmpdir " + dir_->path() +
+                       "/tmp";
     return line;
   }
   static std::string trim(std::string s) {
@@ -66,7 +79,9 @@ class Podman : public ::testing::Test {
 
 TempDir* Podman::dir_ = nullptr;
 
-bool contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
+bool contains(const std::string& text, const std::string& part) {
+  return text.find(part) != std::string::npos;
+}
 
 TEST_F(Podman, RunRmEchoHi) {
   auto r = podman_run({"--rm", kImage, "echo", "hi"});
@@ -82,9 +97,10 @@ TEST_F(Podman, ExitCodeOfTheContainer) {
 // The sleep: podman 4.3 with conmon loses the output of an -it container that exits
 // before podman has attached (runc: 2 runs in 10, quai: 6 in 10, as quai starts sooner).
 TEST_F(Podman, InteractiveTerminalThroughTheConsoleSocket) {
-  std::string command = podman_command_line() +
-                        " run -it --rm --ulimit nofile=20000:20000 --ulimit nproc=32768:32768 --network none " +
-                        kImage + " sh -c 'sleep 0.5; tty; echo interactive-ok; exit 5'";
+  std::string command =
+      podman_command_line() +
+      " run -it --rm --ulimit nofile=20000:20000 --ulimit nproc=32768:32768 --network none " +
+      kImage + " sh -c 'sleep 0.5; tty; echo interactive-ok; exit 5'";
   auto r = run({"script", "-qec", command, "/dev/null"}, "", 60);
   EXPECT_EQ(r.exit_code, 5) << r.both();
   EXPECT_TRUE(contains(r.out, "/dev/pts/0")) << r.out;
@@ -92,9 +108,11 @@ TEST_F(Podman, InteractiveTerminalThroughTheConsoleSocket) {
 }
 
 TEST_F(Podman, DetachedExecAndStopWithSigtermThenSigkill) {
-  auto started = podman_run({"-d", "--name", "quai-it-stop", kImage, "/bin/quai-testhelper", "trap-term", "sleep", "100"});
+  auto started = podman_run({"-d", "--name", "quai-it-stop", kImage, "/bin/quai-testhelper",
+                             "trap-term", "sleep", "100"});
   ASSERT_EQ(started.exit_code, 0) << started.err;
-  auto exec = podman({"exec", "quai-it-stop", "/bin/quai-testhelper", "echo", "from-exec", "exit", "3"});
+  auto exec =
+      podman({"exec", "quai-it-stop", "/bin/quai-testhelper", "echo", "from-exec", "exit", "3"});
   EXPECT_EQ(exec.exit_code, 3) << exec.err;
   EXPECT_EQ(exec.out, "from-exec\n");
   ASSERT_EQ(podman({"stop", "--time", "5", "quai-it-stop"}).exit_code, 0);
@@ -108,19 +126,22 @@ TEST_F(Podman, DetachedExecAndStopWithSigtermThenSigkill) {
   ASSERT_EQ(podman({"stop", "--time", "1", "quai-it-kill"}).exit_code, 0);
   auto took = std::chrono::steady_clock::now() - begin;
   EXPECT_GE(took, std::chrono::milliseconds(900));
-  EXPECT_EQ(trim(podman({"inspect", "--format", "{{.State.ExitCode}}", "quai-it-kill"}).out), "137");
+  EXPECT_EQ(trim(podman({"inspect", "--format", "{{.State.ExitCode}}", "quai-it-kill"}).out),
+            "137");
   podman({"rm", "quai-it-kill"});
 }
 
 TEST_F(Podman, MemoryLimitOomKillsWith137) {
-  auto r = podman_run({"--rm", "--memory", "32m", kImage, "/bin/quai-testhelper", "echo", "before", "alloc", "100"});
+  auto r = podman_run({"--rm", "--memory", "32m", kImage, "/bin/quai-testhelper", "echo", "before",
+                       "alloc", "100"});
   EXPECT_EQ(r.exit_code, 137) << r.both();
   EXPECT_TRUE(contains(r.out, "before"));
   EXPECT_FALSE(contains(r.out, "allocated"));
 }
 
 TEST_F(Podman, PidsLimitContainsAForkBomb) {
-  auto r = podman_run({"--rm", "--pids-limit", "20", kImage, "/bin/quai-testhelper", "fork", "100"});
+  auto r =
+      podman_run({"--rm", "--pids-limit", "20", kImage, "/bin/quai-testhelper", "fork", "100"});
   EXPECT_EQ(r.exit_code, 0) << r.both();
   EXPECT_TRUE(contains(r.out, "fork failed: Resource temporarily unavailable")) << r.out;
   EXPECT_FALSE(contains(r.out, "forked 100 of 100")) << r.out;
@@ -137,7 +158,8 @@ TEST_F(Podman, CapDropAllLeavesNoEffectiveCapabilities) {
   EXPECT_EQ(r.exit_code, 0) << r.both();
   EXPECT_TRUE(contains(r.out, "CapEff: 0000000000000000")) << r.out;
   auto defaults = podman_run({"--rm", kImage, "/bin/quai-testhelper", "caps"});
-  EXPECT_FALSE(contains(defaults.out, "CapEff: 0000000000000000")) << "the default set is not empty";
+  EXPECT_FALSE(contains(defaults.out, "CapEff: 0000000000000000"))
+      << "the default set is not empty";
 }
 
 TEST_F(Podman, UserAndGroup) {
@@ -150,8 +172,9 @@ TEST_F(Podman, VolumeAndTmpfs) {
   std::string host = dir_->path() + "/hostdir";
   ::mkdir(host.c_str(), 0755);
   std::ofstream(host + "/in") << "from-host\n";
-  auto r = podman_run({"--rm", "-v", host + ":/data", "--tmpfs", "/t", kImage, "/bin/quai-testhelper", "read",
-                       "/data/in", "write", "/data/out", "from-container", "write", "/t/x", "y", "mounts"});
+  auto r = podman_run({"--rm", "-v", host + ":/data", "--tmpfs", "/t", kImage,
+                       "/bin/quai-testhelper", "read", "/data/in", "write", "/data/out",
+                       "from-container", "write", "/t/x", "y", "mounts"});
   EXPECT_EQ(r.exit_code, 0) << r.both();
   EXPECT_TRUE(contains(r.out, "from-host")) << r.out;
   EXPECT_TRUE(contains(r.out, "write /t/x: ok")) << r.out;
@@ -177,9 +200,11 @@ TEST_F(Podman, NetworkNoneHasOnlyLoopback) {
 TEST_F(Podman, PauseAndUnpause) {
   ASSERT_EQ(podman_run({"-d", "--name", "quai-it-pause", kImage, "sleep", "100"}).exit_code, 0);
   ASSERT_EQ(podman({"pause", "quai-it-pause"}).exit_code, 0);
-  EXPECT_EQ(trim(podman({"inspect", "--format", "{{.State.Status}}", "quai-it-pause"}).out), "paused");
+  EXPECT_EQ(trim(podman({"inspect", "--format", "{{.State.Status}}", "quai-it-pause"}).out),
+            "paused");
   ASSERT_EQ(podman({"unpause", "quai-it-pause"}).exit_code, 0);
-  EXPECT_EQ(trim(podman({"inspect", "--format", "{{.State.Status}}", "quai-it-pause"}).out), "running");
+  EXPECT_EQ(trim(podman({"inspect", "--format", "{{.State.Status}}", "quai-it-pause"}).out),
+            "running");
   EXPECT_EQ(podman({"rm", "--force", "--time", "0", "quai-it-pause"}).exit_code, 0);
 }
 

@@ -22,7 +22,9 @@ class RuntimeConfig : public RuntimeTest {
   Json config() { return default_config(shared_rootfs(), {"true"}); }
 };
 
-bool contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
+bool contains(const std::string& text, const std::string& part) {
+  return text.find(part) != std::string::npos;
+}
 
 TEST_F(RuntimeConfig, CapabilitiesAreExactlyTheConfiguredSets) {
   Json c = config();
@@ -43,7 +45,9 @@ TEST_F(RuntimeConfig, UnknownCapabilityIsAnErrorNamingIt) {
   c["process"]["capabilities"]["bounding"] = {"CAP_MAKE_COFFEE"};
   auto r = run_helper(c, {"caps"});
   EXPECT_EQ(r.exit_code, 1);
-  EXPECT_TRUE(contains(r.err, "process.capabilities.bounding: unknown capability \"CAP_MAKE_COFFEE\"")) << r.err;
+  EXPECT_TRUE(
+      contains(r.err, "process.capabilities.bounding: unknown capability \"CAP_MAKE_COFFEE\""))
+      << r.err;
 }
 
 TEST_F(RuntimeConfig, UserGroupsAndUmask) {
@@ -71,9 +75,11 @@ TEST_F(RuntimeConfig, RlimitAboveTheCallersHardLimitIsAnErrorAndLeavesNothing) {
   auto r = run_helper(c, {"rlimits"});
   struct rlimit current;
   ::getrlimit(RLIMIT_NOFILE, &current);
-  if (current.rlim_max >= 1048576) GTEST_SKIP() << "this machine's hard NOFILE limit is not below 1048576";
+  if (current.rlim_max >= 1048576)
+    GTEST_SKIP() << "this machine's hard NOFILE limit is not below 1048576";
   EXPECT_EQ(r.exit_code, 1);
-  EXPECT_TRUE(contains(r.err, "process.rlimits: RLIMIT_NOFILE: hard limit 1048576 is above the caller's hard limit"))
+  EXPECT_TRUE(contains(
+      r.err, "process.rlimits: RLIMIT_NOFILE: hard limit 1048576 is above the caller's hard limit"))
       << r.err;
   EXPECT_EQ(runtime({"list", "-q"}).out, "");
   EXPECT_FALSE(cgroup_exists("/quai/" + id()));
@@ -82,9 +88,10 @@ TEST_F(RuntimeConfig, RlimitAboveTheCallersHardLimitIsAnErrorAndLeavesNothing) {
 TEST_F(RuntimeConfig, SeccompErrnoRuleAndNoNewPrivileges) {
   Json c = config();
   c["process"]["noNewPrivileges"] = true;
-  c["linux"]["seccomp"] = {{"defaultAction", "SCMP_ACT_ALLOW"},
-                           {"architectures", {"SCMP_ARCH_X86_64"}},
-                           {"syscalls", {{{"names", {"getcwd"}}, {"action", "SCMP_ACT_ERRNO"}, {"errnoRet", 1}}}}};
+  c["linux"]["seccomp"] = {
+      {"defaultAction", "SCMP_ACT_ALLOW"},
+      {"architectures", {"SCMP_ARCH_X86_64"}},
+      {"syscalls", {{{"names", {"getcwd"}}, {"action", "SCMP_ACT_ERRNO"}, {"errnoRet", 1}}}}};
   auto r = run_helper(c, {"seccomp", "cwd"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_TRUE(contains(r.out, "seccomp=2")) << r.out;
@@ -102,10 +109,11 @@ TEST_F(RuntimeConfig, HostnameAndDomainname) {
 }
 
 TEST_F(RuntimeConfig, MaskedAndReadonlyPaths) {
-  auto r = run_helper(config(), {"read", "/proc/keys", "echo", "", "write", "/proc/sys/kernel/hostname", "x",
-                                 "ls", "/sys/firmware"});
+  auto r = run_helper(config(), {"read", "/proc/keys", "echo", "", "write",
+                                 "/proc/sys/kernel/hostname", "x", "ls", "/sys/firmware"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
-  EXPECT_FALSE(contains(r.out, "read /proc/keys:")) << "masked: reads as an empty /dev/null\n" << r.out;
+  EXPECT_FALSE(contains(r.out, "read /proc/keys:")) << "masked: reads as an empty /dev/null\n"
+                                                    << r.out;
   EXPECT_EQ(r.out.rfind("\n", 0), 0u) << "nothing read from the masked file: " << r.out;
   EXPECT_TRUE(contains(r.out, "write /proc/sys/kernel/hostname: Read-only file system")) << r.out;
   EXPECT_FALSE(contains(r.out, "ls /sys/firmware:")) << r.out;
@@ -114,9 +122,12 @@ TEST_F(RuntimeConfig, MaskedAndReadonlyPaths) {
 TEST_F(RuntimeConfig, ReadonlyRootAndWritableTmpfs) {
   Json c = config();
   c["root"]["readonly"] = true;
-  c["mounts"].push_back({{"destination", "/scratch"}, {"type", "tmpfs"}, {"source", "tmpfs"},
+  c["mounts"].push_back({{"destination", "/scratch"},
+                         {"type", "tmpfs"},
+                         {"source", "tmpfs"},
                          {"options", {"size=1m", "mode=700", "nosuid"}}});
-  auto r = run_helper(c, {"write", "/x", "no", "write", "/scratch/x", "yes", "stat", "/scratch", "mounts"});
+  auto r = run_helper(
+      c, {"write", "/x", "no", "write", "/scratch/x", "yes", "stat", "/scratch", "mounts"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_TRUE(contains(r.out, "write /x: Read-only file system")) << r.out;
   EXPECT_TRUE(contains(r.out, "write /scratch/x: ok")) << r.out;
@@ -129,7 +140,8 @@ TEST_F(RuntimeConfig, ReadonlyBindMountOfAHostDirectory) {
   ::mkdir(host.c_str(), 0755);
   std::ofstream(host + "/file") << "from host\n";
   Json c = config();
-  c["mounts"].push_back({{"destination", "/data"}, {"type", "bind"}, {"source", host}, {"options", {"rbind", "ro"}}});
+  c["mounts"].push_back(
+      {{"destination", "/data"}, {"type", "bind"}, {"source", host}, {"options", {"rbind", "ro"}}});
   auto r = run_helper(c, {"read", "/data/file", "write", "/data/new", "x"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_TRUE(contains(r.out, "from host")) << r.out;
@@ -138,13 +150,20 @@ TEST_F(RuntimeConfig, ReadonlyBindMountOfAHostDirectory) {
 
 TEST_F(RuntimeConfig, DevicesAndDefaultDevNodes) {
   Json c = config();
-  c["linux"]["devices"] = {{{"path", "/dev/fuse"}, {"type", "c"}, {"major", 10}, {"minor", 229},
-                            {"fileMode", 0640}, {"uid", 0}, {"gid", 0}}};
+  c["linux"]["devices"] = {{{"path", "/dev/fuse"},
+                            {"type", "c"},
+                            {"major", 10},
+                            {"minor", 229},
+                            {"fileMode", 0640},
+                            {"uid", 0},
+                            {"gid", 0}}};
   c["linux"]["resources"]["devices"].push_back(
       {{"allow", true}, {"type", "c"}, {"major", 10}, {"minor", 229}, {"access", "rwm"}});
-  auto r = run_helper(c, {"stat", "/dev/fuse", "stat", "/dev/null", "stat", "/dev/ptmx", "write", "/dev/null", "x"});
+  auto r = run_helper(c, {"stat", "/dev/fuse", "stat", "/dev/null", "stat", "/dev/ptmx", "write",
+                          "/dev/null", "x"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
-  EXPECT_TRUE(contains(r.out, "stat /dev/fuse: mode=0640 uid=0 gid=0 type=chr rdev=10:229")) << r.out;
+  EXPECT_TRUE(contains(r.out, "stat /dev/fuse: mode=0640 uid=0 gid=0 type=chr rdev=10:229"))
+      << r.out;
   EXPECT_TRUE(contains(r.out, "stat /dev/null: mode=0666 uid=0 gid=0 type=chr rdev=1:3")) << r.out;
   EXPECT_TRUE(contains(r.out, "stat /dev/ptmx: mode=0777 uid=0 gid=0 type=link")) << r.out;
   EXPECT_TRUE(contains(r.out, "write /dev/null: ok")) << r.out;
@@ -167,7 +186,8 @@ TEST_F(RuntimeConfig, SysctlInTheContainersNetworkNamespace) {
   c["linux"]["sysctl"] = {{"kernel.panic", "1"}};
   auto refused = run_helper(c, {"echo", "x"});
   EXPECT_EQ(refused.exit_code, 1);
-  EXPECT_TRUE(contains(refused.err, "linux.sysctl.kernel.panic: not a sysctl of the container's namespaces"))
+  EXPECT_TRUE(contains(refused.err,
+                       "linux.sysctl.kernel.panic: not a sysctl of the container's namespaces"))
       << refused.err;
 }
 
@@ -220,7 +240,8 @@ TEST_F(RuntimeConfig, MissingExecutableFailsCreateWith127Semantics) {
   c["process"]["args"] = {"no-such-binary"};
   auto missing = runtime({"create", "--bundle", bundle(c), id()});
   EXPECT_EQ(missing.exit_code, 1);
-  EXPECT_TRUE(contains(missing.err, "executable file `no-such-binary` not found in $PATH")) << missing.err;
+  EXPECT_TRUE(contains(missing.err, "executable file `no-such-binary` not found in $PATH"))
+      << missing.err;
   EXPECT_EQ(runtime({"list", "-q"}).out, "");
 }
 

@@ -44,13 +44,15 @@ TEST_F(RuntimeHostile, UnknownNamespaceType) {
 TEST_F(RuntimeHostile, MissingRootfs) {
   Json c = config();
   c["root"]["path"] = dir_->path() + "/no-such-rootfs";
-  expect_refused(bundle(c), "root.path: \"" + dir_->path() + "/no-such-rootfs\" is not a directory");
+  expect_refused(bundle(c),
+                 "root.path: \"" + dir_->path() + "/no-such-rootfs\" is not a directory");
 }
 
 TEST_F(RuntimeHostile, RelativeCgroupsPathWithDotDot) {
   Json c = config();
   c["linux"]["cgroupsPath"] = "quai-it/../../../escape";
-  expect_refused(bundle(c), "linux.cgroupsPath: \"quai-it/../../../escape\" must not contain \"..\"");
+  expect_refused(bundle(c),
+                 "linux.cgroupsPath: \"quai-it/../../../escape\" must not contain \"..\"");
 }
 
 TEST_F(RuntimeHostile, FailureLateInSetupIsRolledBack) {
@@ -69,8 +71,10 @@ TEST_F(RuntimeHostile, MountThroughSymlinksStaysInsideTheRootfs) {
   ASSERT_EQ(::symlink("/", (rootfs + "/to-slash").c_str()), 0);
   ASSERT_EQ(::symlink("../../../../../../..", (rootfs + "/to-dotdot").c_str()), 0);
   Json c = default_config(rootfs, {"/bin/quai-testhelper", "ls", "/tmp", "ls", "/var"});
-  c["mounts"].push_back({{"destination", "/to-slash/tmp/" + marker}, {"type", "tmpfs"}, {"source", "tmpfs"}});
-  c["mounts"].push_back({{"destination", "/to-dotdot/var/" + marker}, {"type", "tmpfs"}, {"source", "tmpfs"}});
+  c["mounts"].push_back(
+      {{"destination", "/to-slash/tmp/" + marker}, {"type", "tmpfs"}, {"source", "tmpfs"}});
+  c["mounts"].push_back(
+      {{"destination", "/to-dotdot/var/" + marker}, {"type", "tmpfs"}, {"source", "tmpfs"}});
   auto r = runtime({"run", "--bundle", bundle(c), id()});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_NE(r.out.find(marker), std::string::npos) << "the mounts exist inside: " << r.out;

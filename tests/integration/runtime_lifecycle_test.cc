@@ -53,14 +53,18 @@ TEST_F(RuntimeLifecycle, CreateStartKillDeleteWalkThroughTheStates) {
   EXPECT_EQ(Json::parse(runtime({"state", id()}).out)["status"], "running");
   auto again = runtime({"start", id()});
   EXPECT_EQ(again.exit_code, 1);
-  EXPECT_NE(again.err.find("cannot start container \"" + id() + "\": it is running"), std::string::npos) << again.err;
+  EXPECT_NE(again.err.find("cannot start container \"" + id() + "\": it is running"),
+            std::string::npos)
+      << again.err;
 
   auto refused = runtime({"delete", id()});
   EXPECT_EQ(refused.exit_code, 1);
-  EXPECT_NE(refused.err.find("that is not stopped: it is running"), std::string::npos) << refused.err;
+  EXPECT_NE(refused.err.find("that is not stopped: it is running"), std::string::npos)
+      << refused.err;
 
   ASSERT_EQ(runtime({"kill", id(), "KILL"}).exit_code, 0);
-  for (int i = 0; i < 100 && Json::parse(runtime({"state", id()}).out)["status"] != "stopped"; ++i) ::usleep(20000);
+  for (int i = 0; i < 100 && Json::parse(runtime({"state", id()}).out)["status"] != "stopped"; ++i)
+    ::usleep(20000);
   EXPECT_EQ(Json::parse(runtime({"state", id()}).out)["status"], "stopped");
   auto kill_stopped = runtime({"kill", id(), "TERM"});
   EXPECT_EQ(kill_stopped.exit_code, 1);
@@ -68,7 +72,8 @@ TEST_F(RuntimeLifecycle, CreateStartKillDeleteWalkThroughTheStates) {
   ASSERT_EQ(runtime({"delete", id()}).exit_code, 0);
   auto gone = runtime({"state", id()});
   EXPECT_EQ(gone.exit_code, 1);
-  EXPECT_NE(gone.err.find("container \"" + id() + "\" does not exist"), std::string::npos) << gone.err;
+  EXPECT_NE(gone.err.find("container \"" + id() + "\" does not exist"), std::string::npos)
+      << gone.err;
   EXPECT_FALSE(cgroup_exists("/quai/" + id()));
 }
 
@@ -77,8 +82,10 @@ TEST_F(RuntimeLifecycle, DuplicateIdIsRefused) {
   ASSERT_EQ(runtime({"create", "--bundle", b, id()}).exit_code, 0);
   auto dup = runtime({"create", "--bundle", b, id()});
   EXPECT_EQ(dup.exit_code, 1);
-  EXPECT_NE(dup.err.find("container \"" + id() + "\" already exists"), std::string::npos) << dup.err;
-  EXPECT_EQ(Json::parse(runtime({"state", id()}).out)["status"], "created") << "the first one is untouched";
+  EXPECT_NE(dup.err.find("container \"" + id() + "\" already exists"), std::string::npos)
+      << dup.err;
+  EXPECT_EQ(Json::parse(runtime({"state", id()}).out)["status"], "created")
+      << "the first one is untouched";
 }
 
 TEST_F(RuntimeLifecycle, ExecJoinsTheContainerAndReturnsItsExitCode) {
@@ -93,7 +100,8 @@ TEST_F(RuntimeLifecycle, ExecJoinsTheContainerAndReturnsItsExitCode) {
 
   auto missing = runtime({"exec", id(), "no-such-program"});
   EXPECT_EQ(missing.exit_code, 1);
-  EXPECT_NE(missing.err.find("executable file `no-such-program` not found in $PATH"), std::string::npos)
+  EXPECT_NE(missing.err.find("executable file `no-such-program` not found in $PATH"),
+            std::string::npos)
       << missing.err;
 
   std::string pid_file = dir_->path() + "/exec.pid";
@@ -101,7 +109,8 @@ TEST_F(RuntimeLifecycle, ExecJoinsTheContainerAndReturnsItsExitCode) {
   process["args"] = helper({"sleep", "0.2"});
   std::string process_file = dir_->path() + "/process.json";
   std::ofstream(process_file) << process.dump();
-  auto detached = runtime({"exec", "--detach", "--pid-file", pid_file, "--process", process_file, id()});
+  auto detached =
+      runtime({"exec", "--detach", "--pid-file", pid_file, "--process", process_file, id()});
   EXPECT_EQ(detached.exit_code, 0) << detached.err;
   EXPECT_TRUE(std::ifstream(pid_file).good());
 }
@@ -116,7 +125,8 @@ TEST_F(RuntimeLifecycle, KillAllReachesEveryProcessAndDeleteForceCleansUp) {
   auto pids = Json::parse(runtime({"ps", "--format", "json", id()}).out);
   ASSERT_EQ(pids.size(), 3u) << pids.dump();
   ASSERT_EQ(runtime({"kill", "--all", id(), "KILL"}).exit_code, 0);
-  for (int i = 0; i < 100 && Json::parse(runtime({"state", id()}).out)["status"] != "stopped"; ++i) ::usleep(20000);
+  for (int i = 0; i < 100 && Json::parse(runtime({"state", id()}).out)["status"] != "stopped"; ++i)
+    ::usleep(20000);
   for (const auto& pid : pids) {
     EXPECT_TRUE(is_dead(pid.get<int>())) << "process " << pid << " survived kill --all";
   }

@@ -30,7 +30,8 @@ bool exists(const std::string& path) {
 
 TEST_F(RuntimeResources, CpuMemoryAndPidsLimitsReachTheHostCgroups) {
   Json c = default_config(shared_rootfs(), {"sleep", "100"});
-  c["linux"]["resources"]["cpu"] = {{"shares", 512}, {"quota", 50000}, {"period", 100000}, {"cpus", "0"}};
+  c["linux"]["resources"]["cpu"] = {
+      {"shares", 512}, {"quota", 50000}, {"period", 100000}, {"cpus", "0"}};
   c["linux"]["resources"]["memory"] = {{"limit", 64 << 20}, {"reservation", 32 << 20}};
   c["linux"]["resources"]["pids"] = {{"limit", 55}};
   ASSERT_EQ(runtime({"create", "--bundle", bundle(c), id()}).exit_code, 0);
@@ -39,8 +40,10 @@ TEST_F(RuntimeResources, CpuMemoryAndPidsLimitsReachTheHostCgroups) {
     EXPECT_EQ(read_file("/sys/fs/cgroup/cpu" + dir + "/cpu.shares"), "512");
     EXPECT_EQ(read_file("/sys/fs/cgroup/cpu" + dir + "/cpu.cfs_quota_us"), "50000");
     EXPECT_EQ(read_file("/sys/fs/cgroup/cpuset" + dir + "/cpuset.cpus"), "0");
-    EXPECT_EQ(read_file("/sys/fs/cgroup/memory" + dir + "/memory.limit_in_bytes"), std::to_string(64 << 20));
-    EXPECT_EQ(read_file("/sys/fs/cgroup/memory" + dir + "/memory.soft_limit_in_bytes"), std::to_string(32 << 20));
+    EXPECT_EQ(read_file("/sys/fs/cgroup/memory" + dir + "/memory.limit_in_bytes"),
+              std::to_string(64 << 20));
+    EXPECT_EQ(read_file("/sys/fs/cgroup/memory" + dir + "/memory.soft_limit_in_bytes"),
+              std::to_string(32 << 20));
     EXPECT_EQ(read_file("/sys/fs/cgroup/pids" + dir + "/pids.max"), "55");
   } else {
     EXPECT_EQ(read_file("/sys/fs/cgroup" + dir + "/cpu.max"), "50000 100000");
@@ -69,7 +72,8 @@ TEST_F(RuntimeResources, SystemdStyleCgroupsPathIsTranslated) {
   Json c = default_config(shared_rootfs(), {"sleep", "100"});
   // "a-b.slice" nests in "a.slice" as systemd does; keep the slice name without dashes.
   c["linux"]["cgroupsPath"] = "quaiit.slice:quai:" + id();
-  auto created = run({runtime_binary(), "--root", root_, "--systemd-cgroup", "create", "--bundle", bundle(c), id()});
+  auto created = run({runtime_binary(), "--root", root_, "--systemd-cgroup", "create", "--bundle",
+                      bundle(c), id()});
   ASSERT_EQ(created.exit_code, 0) << created.err;
   EXPECT_TRUE(cgroup_exists("/quaiit.slice/quai-" + id() + ".scope"));
   ASSERT_EQ(runtime({"delete", "--force", id()}).exit_code, 0);
@@ -82,8 +86,8 @@ TEST_F(RuntimeResources, JoinsAnotherContainersNamespacesByPath) {
   first["hostname"] = "shared-uts";
   ASSERT_EQ(runtime({"run", "--detach", "--bundle", bundle(first), id("-a")}).exit_code, 0);
   int pid = Json::parse(runtime({"state", id("-a")}).out)["pid"];
-  Json second = default_config(shared_rootfs(), {"/bin/quai-testhelper", "hostname", "exec", "/bin/readlink",
-                                                 "/proc/self/ns/net", "--"});
+  Json second = default_config(shared_rootfs(), {"/bin/quai-testhelper", "hostname", "exec",
+                                                 "/bin/readlink", "/proc/self/ns/net", "--"});
   second.erase("hostname");  // a hostname would be set in the joined namespace too
   for (auto& ns : second["linux"]["namespaces"]) {
     if (ns["type"] == "uts" || ns["type"] == "network") {
@@ -94,32 +98,36 @@ TEST_F(RuntimeResources, JoinsAnotherContainersNamespacesByPath) {
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_NE(r.out.find("hostname=shared-uts"), std::string::npos) << r.out;
   char link[256] = {};
-  ASSERT_GT(::readlink(("/proc/" + std::to_string(pid) + "/ns/net").c_str(), link, sizeof link - 1), 0);
-  EXPECT_NE(r.out.find(link), std::string::npos) << "same network namespace as the first: " << r.out;
+  ASSERT_GT(::readlink(("/proc/" + std::to_string(pid) + "/ns/net").c_str(), link, sizeof link - 1),
+            0);
+  EXPECT_NE(r.out.find(link), std::string::npos)
+      << "same network namespace as the first: " << r.out;
 }
 
 TEST_F(RuntimeResources, JsonLogCarriesTheErrorForPodman) {
   Json c = default_config(shared_rootfs(), {"true"});
   c["root"]["path"] = "/nonexistent-rootfs";
   std::string log = dir_->path() + "/runtime.log";
-  auto r = run({runtime_binary(), "--root", root_, "--log", log, "--log-format", "json", "create", "--bundle",
-                bundle(c), id()});
+  auto r = run({runtime_binary(), "--root", root_, "--log", log, "--log-format", "json", "create",
+                "--bundle", bundle(c), id()});
   EXPECT_EQ(r.exit_code, 1);
   std::string line = read_file(log);
   Json entry = Json::parse(line);
   EXPECT_EQ(entry["level"], "error");
-  EXPECT_NE(entry["msg"].get<std::string>().find("root.path: \"/nonexistent-rootfs\" is not a directory"),
-            std::string::npos)
+  EXPECT_NE(
+      entry["msg"].get<std::string>().find("root.path: \"/nonexistent-rootfs\" is not a directory"),
+      std::string::npos)
       << line;
   EXPECT_TRUE(entry.contains("time"));
 }
 
 TEST_F(RuntimeResources, ExecFlagsOverrideTheContainersProcess) {
-  ASSERT_EQ(runtime({"run", "--detach", "--bundle", bundle(default_config(shared_rootfs(), {"sleep", "100"})), id()})
+  ASSERT_EQ(runtime({"run", "--detach", "--bundle",
+                     bundle(default_config(shared_rootfs(), {"sleep", "100"})), id()})
                 .exit_code,
             0);
-  auto r = runtime({"exec", "--cwd", "/tmp", "--env", "QUAI_X=1", "--user", "1000:1000", "--cap", "CAP_KILL", id(),
-                    "/bin/quai-testhelper", "cwd", "ids", "env", "caps"});
+  auto r = runtime({"exec", "--cwd", "/tmp", "--env", "QUAI_X=1", "--user", "1000:1000", "--cap",
+                    "CAP_KILL", id(), "/bin/quai-testhelper", "cwd", "ids", "env", "caps"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_NE(r.out.find("cwd=/tmp"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("uid=1000/1000/1000 gid=1000/1000/1000"), std::string::npos) << r.out;
@@ -137,7 +145,8 @@ TEST_F(RuntimeResources, DeleteRemovesTheCgroupsItMadeAndOnlyThose) {
   Json c = default_config(shared_rootfs(), {"true"});
   c["linux"]["cgroupsPath"] = "/quai-it-parent/" + id();
   ASSERT_EQ(runtime({"run", "--bundle", bundle(c), id()}).exit_code, 0);
-  EXPECT_FALSE(cgroup_exists("/quai-it-parent")) << "a parent made by create goes with the container";
+  EXPECT_FALSE(cgroup_exists("/quai-it-parent"))
+      << "a parent made by create goes with the container";
 
   // A cgroup that existed before the container (someone else's) survives its deletion.
   ASSERT_EQ(sh("for h in /sys/fs/cgroup/*/; do mkdir -p $h/quai-it-theirs; done").exit_code, 0);

@@ -21,7 +21,9 @@ int listen_unix(const std::string& path) {
   struct sockaddr_un address = {};
   address.sun_family = AF_UNIX;
   std::strncpy(address.sun_path, path.c_str(), sizeof address.sun_path - 1);
-  if (::bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0 || ::listen(fd, 1) != 0) return -1;
+  if (::bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0 ||
+      ::listen(fd, 1) != 0)
+    return -1;
   return fd;
 }
 
@@ -39,7 +41,8 @@ int receive_master(int listener) {
   int fd = -1;
   if (::recvmsg(connection, &message, 0) > 0) {
     struct cmsghdr* header = CMSG_FIRSTHDR(&message);
-    if (header != nullptr && header->cmsg_type == SCM_RIGHTS) std::memcpy(&fd, CMSG_DATA(header), sizeof fd);
+    if (header != nullptr && header->cmsg_type == SCM_RIGHTS)
+      std::memcpy(&fd, CMSG_DATA(header), sizeof fd);
   }
   ::close(connection);
   return fd;
@@ -61,7 +64,9 @@ TEST_F(RuntimeTerminal, MasterGoesToTheConsoleSocketAndTheContainerHasATty) {
   std::string socket_path = dir_->path() + "/console.sock";
   int listener = listen_unix(socket_path);
   ASSERT_GE(listener, 0);
-  Json c = default_config(shared_rootfs(), {"sh", "-c", "tty; readlink /proc/self/fd/0; test -c /dev/console && echo console-ok"});
+  Json c = default_config(
+      shared_rootfs(),
+      {"sh", "-c", "tty; readlink /proc/self/fd/0; test -c /dev/console && echo console-ok"});
   c["process"]["terminal"] = true;
   c["process"]["consoleSize"] = {{"height", 40}, {"width", 120}};
   auto created = runtime({"create", "--bundle", bundle(c), "--console-socket", socket_path, id()});
@@ -81,7 +86,9 @@ TEST_F(RuntimeTerminal, TerminalWithoutConsoleSocketIsRefusedByCreate) {
   c["process"]["terminal"] = true;
   auto r = runtime({"create", "--bundle", bundle(c), id()});
   EXPECT_EQ(r.exit_code, 1);
-  EXPECT_NE(r.err.find("process.terminal is true but no --console-socket was given"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("process.terminal is true but no --console-socket was given"),
+            std::string::npos)
+      << r.err;
 }
 
 }  // namespace

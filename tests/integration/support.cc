@@ -15,7 +15,8 @@
 #include <sstream>
 
 namespace quai::test {
-CommandResult run(const std::vector<std::string>& argv, const std::string& input, int timeout_seconds) {
+CommandResult run(const std::vector<std::string>& argv, const std::string& input,
+                  int timeout_seconds) {
   CommandResult result;
   int in[2], out[2], err[2];
   if (::pipe2(in, O_CLOEXEC) || ::pipe2(out, O_CLOEXEC) || ::pipe2(err, O_CLOEXEC)) return result;
@@ -33,7 +34,8 @@ CommandResult run(const std::vector<std::string>& argv, const std::string& input
   ::close(in[0]);
   ::close(out[1]);
   ::close(err[1]);
-  if (!input.empty()) [[maybe_unused]] auto n = ::write(in[1], input.data(), input.size());
+  if (!input.empty()) [[maybe_unused]]
+    auto n = ::write(in[1], input.data(), input.size());
   ::close(in[1]);
   // Read both pipes without deadlocking: poll until both reach EOF or the time is up.
   // Read both pipes without deadlocking until both reach EOF, or the command has exited
@@ -46,7 +48,8 @@ CommandResult run(const std::vector<std::string>& argv, const std::string& input
   bool exited = false;
   while (open_pipes > 0) {
     int left = static_cast<int>(std::chrono::duration_cast<std::chrono::milliseconds>(
-                                    deadline - std::chrono::steady_clock::now()).count());
+                                    deadline - std::chrono::steady_clock::now())
+                                    .count());
     if (left <= 0) {
       ::kill(pid, SIGKILL);
       result.err += "\n[test: command timed out]";
@@ -164,8 +167,8 @@ void unmount_below(const std::string& dir) {
 }
 
 bool cgroup_exists(const std::string& path_below_hierarchy) {
-  for (const char* hierarchy : {"/sys/fs/cgroup/memory", "/sys/fs/cgroup/pids", "/sys/fs/cgroup/unified",
-                                "/sys/fs/cgroup"}) {
+  for (const char* hierarchy : {"/sys/fs/cgroup/memory", "/sys/fs/cgroup/pids",
+                                "/sys/fs/cgroup/unified", "/sys/fs/cgroup"}) {
     struct stat st;
     std::string dir = std::string(hierarchy) + path_below_hierarchy;
     if (::stat(dir.c_str(), &st) == 0 && S_ISDIR(st.st_mode)) return true;

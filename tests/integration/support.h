@@ -23,7 +23,8 @@ struct CommandResult {
 };
 
 /// Runs argv (no shell) with optional stdin text; waits at most timeout_seconds.
-CommandResult run(const std::vector<std::string>& argv, const std::string& input = "", int timeout_seconds = 60);
+CommandResult run(const std::vector<std::string>& argv, const std::string& input = "",
+                  int timeout_seconds = 60);
 /// Runs a shell command line.
 CommandResult sh(const std::string& command, int timeout_seconds = 60);
 

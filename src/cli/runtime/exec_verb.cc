@@ -44,7 +44,8 @@ Result<runtime::User> parse_user(const std::string& text, runtime::User user) {
   return user;
 }
 
-Result<runtime::Process> process_from_flags(const Globals& globals, const ExecArgs& args, const std::string& id,
+Result<runtime::Process> process_from_flags(const Globals& globals, const ExecArgs& args,
+                                            const std::string& id,
                                             const std::vector<std::string>& command) {
   auto container = TRY(runtime::load_container(globals.runtime, id));
   runtime::Process process = container.spec.process.value_or(runtime::Process{});
@@ -60,7 +61,8 @@ Result<runtime::Process> process_from_flags(const Globals& globals, const ExecAr
     if (!process.capabilities) process.capabilities = runtime::Capabilities{};
     auto& caps = *process.capabilities;
     for (const auto& cap : args.caps) {
-      for (auto* set : {&caps.bounding, &caps.effective, &caps.permitted, &caps.ambient, &caps.inheritable}) {
+      for (auto* set :
+           {&caps.bounding, &caps.effective, &caps.permitted, &caps.ambient, &caps.inheritable}) {
         set->push_back(cap);
       }
     }
@@ -68,7 +70,8 @@ Result<runtime::Process> process_from_flags(const Globals& globals, const ExecAr
   return process;
 }
 
-Result<int> run_exec(const Globals& globals, const ExecArgs& args, const std::vector<std::string>& rest) {
+Result<int> run_exec(const Globals& globals, const ExecArgs& args,
+                     const std::vector<std::string>& rest) {
   if (rest.empty()) return fail(Errc::InvalidArgument, "exec: missing container id");
   const std::string& id = rest[0];
   std::vector<std::string> command(rest.begin() + 1, rest.end());
@@ -78,7 +81,8 @@ Result<int> run_exec(const Globals& globals, const ExecArgs& args, const std::ve
     std::string text = TRY(sys::read_file(args.process_file));
     exec.process = TRY(runtime::parse_process(text, args.process_file));
   } else {
-    if (command.empty()) return fail(Errc::InvalidArgument, "exec: missing command (or --process FILE)");
+    if (command.empty())
+      return fail(Errc::InvalidArgument, "exec: missing command (or --process FILE)");
     exec.process = TRY(process_from_flags(globals, args, id, command));
   }
   exec.console_socket = args.console_socket;
@@ -92,9 +96,11 @@ Result<int> run_exec(const Globals& globals, const ExecArgs& args, const std::ve
 
 void add_exec_verb(CLI::App& app, Globals& globals, Action& action) {
   auto args = std::make_shared<ExecArgs>();
-  auto* sub = app.add_subcommand("exec", "run a new process in a running container: exec [options] ID [COMMAND...]");
+  auto* sub = app.add_subcommand(
+      "exec", "run a new process in a running container: exec [options] ID [COMMAND...]");
   sub->add_option("-p,--process", args->process_file, "process.json to run");
-  sub->add_option("--console-socket", args->console_socket, "unix socket that receives the pty master");
+  sub->add_option("--console-socket", args->console_socket,
+                  "unix socket that receives the pty master");
   sub->add_option("--pid-file", args->pid_file, "write the process's pid here");
   sub->add_flag("-d,--detach", args->detach, "return once the process runs");
   sub->add_flag("-t,--tty", args->tty, "give the process a terminal");

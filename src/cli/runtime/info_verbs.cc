@@ -9,8 +9,8 @@
 #include "base/strings.h"
 #include "cli/runtime/verbs.h"
 #include "runtime/features.h"
-#include "sys/fs.h"
 #include "sys/file_io.h"
+#include "sys/fs.h"
 
 namespace quai::cli {
 namespace {
@@ -36,11 +36,13 @@ struct ListArgs {
 };
 
 void print_table(const std::vector<runtime::Container>& containers) {
-  std::vector<std::vector<std::string>> rows = {{"ID", "PID", "STATUS", "BUNDLE", "CREATED", "OWNER"}};
+  std::vector<std::vector<std::string>> rows = {
+      {"ID", "PID", "STATUS", "BUNDLE", "CREATED", "OWNER"}};
   for (const auto& c : containers) {
     auto state = c.oci_state();
-    rows.push_back({c.state.id, std::to_string(state["pid"].get<int>()), state["status"].get<std::string>(),
-                    c.state.bundle, c.state.created, c.state.owner});
+    rows.push_back({c.state.id, std::to_string(state["pid"].get<int>()),
+                    state["status"].get<std::string>(), c.state.bundle, c.state.created,
+                    c.state.owner});
   }
   std::vector<size_t> widths(rows[0].size(), 0);
   for (const auto& row : rows) {
@@ -60,7 +62,8 @@ void add_list(CLI::App& app, Globals& globals, Action& action) {
   auto args = std::make_shared<ListArgs>();
   auto* sub = app.add_subcommand("list", "list containers");
   sub->alias("ls");
-  sub->add_option("-f,--format", args->format, "table or json")->check(CLI::IsMember({"table", "json"}));
+  sub->add_option("-f,--format", args->format, "table or json")
+      ->check(CLI::IsMember({"table", "json"}));
   sub->add_flag("-q,--quiet", args->quiet, "print ids only");
   sub->callback([&globals, &action, args] {
     action = [&globals, args]() -> Result<int> {
@@ -81,14 +84,17 @@ void add_list(CLI::App& app, Globals& globals, Action& action) {
 
 // `ps ID [ps options]`: with --format json the pids; otherwise ps(1) output limited to
 // the container's processes, as runc does.
-Result<int> run_ps(const Globals& globals, const std::string& format, const std::vector<std::string>& rest) {
+Result<int> run_ps(const Globals& globals, const std::string& format,
+                   const std::vector<std::string>& rest) {
   if (rest.empty()) return fail(Errc::InvalidArgument, "ps: missing container id");
   auto pids = TRY(runtime::container_pids(globals.runtime, rest[0]));
   if (format == "json") {
     std::printf("%s\n", Json(pids).dump().c_str());
     return 0;
   }
-  std::string command = "ps " + (rest.size() > 1 ? join(std::vector<std::string>(rest.begin() + 1, rest.end()), " ") : "-ef");
+  std::string command =
+      "ps " +
+      (rest.size() > 1 ? join(std::vector<std::string>(rest.begin() + 1, rest.end()), " ") : "-ef");
   FILE* pipe = ::popen(command.c_str(), "r");
   if (pipe == nullptr) return fail_errno(errno, "run \"{}\"", command);
   char line[4096];
@@ -139,7 +145,8 @@ void add_spec(CLI::App& app, Globals& globals, Action& action) {
     action = [args]() -> Result<int> {
       std::string path = absolute_path(args->bundle) + "/config.json";
       if (sys::path_exists(path)) return fail(Errc::AlreadyExists, "\"{}\" already exists", path);
-      TRY(sys::write_file_atomic(path, runtime::default_spec_json(args->rootless).dump(2) + "\n", 0644));
+      TRY(sys::write_file_atomic(path, runtime::default_spec_json(args->rootless).dump(2) + "\n",
+                                 0644));
       return 0;
     };
   });

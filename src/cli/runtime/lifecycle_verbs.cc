@@ -23,9 +23,11 @@ void add_create_options(CLI::App* sub, CreateArgs& args) {
   sub->add_option("id", args.options.id, "container id")->required();
   sub->add_option("-b,--bundle", args.bundle, "bundle directory (default: the current directory)");
   sub->add_option("--pid-file", args.options.pid_file, "write the init's pid here");
-  sub->add_option("--console-socket", args.options.console_socket, "unix socket that receives the pty master");
+  sub->add_option("--console-socket", args.options.console_socket,
+                  "unix socket that receives the pty master");
   sub->add_flag("--no-pivot", args.options.no_pivot, "use MS_MOVE + chroot instead of pivot_root");
-  sub->add_option("--preserve-fds", args.options.preserve_fds, "pass N fds after stdio to the container");
+  sub->add_option("--preserve-fds", args.options.preserve_fds,
+                  "pass N fds after stdio to the container");
   sub->add_flag("--no-new-keyring", args.no_new_keyring, "accepted for compatibility");
 }
 
@@ -66,7 +68,8 @@ void add_create(CLI::App& app, Globals& globals, Action& action) {
     };
   });
   auto run_args = std::make_shared<CreateArgs>();
-  auto* run = app.add_subcommand("run", "create and start a container; wait for it unless --detach");
+  auto* run =
+      app.add_subcommand("run", "create and start a container; wait for it unless --detach");
   add_create_options(run, *run_args);
   run->add_flag("-d,--detach", run_args->detach, "return once the container runs");
   run->add_flag("--keep", run_args->keep, "do not delete the container when it exits");
@@ -76,7 +79,8 @@ void add_create(CLI::App& app, Globals& globals, Action& action) {
 }
 
 // Verbs that take only an id and call one library function.
-void add_id_verb(CLI::App& app, Globals& globals, Action& action, const char* name, const char* help,
+void add_id_verb(CLI::App& app, Globals& globals, Action& action, const char* name,
+                 const char* help,
                  std::function<Status(const runtime::RuntimeOptions&, const std::string&)> verb) {
   auto id = std::make_shared<std::string>();
   auto* sub = app.add_subcommand(name, help);
@@ -97,7 +101,8 @@ struct KillArgs {
 
 void add_kill(CLI::App& app, Globals& globals, Action& action) {
   auto args = std::make_shared<KillArgs>();
-  auto* sub = app.add_subcommand("kill", "send a signal to the container's init (or all its processes)");
+  auto* sub =
+      app.add_subcommand("kill", "send a signal to the container's init (or all its processes)");
   sub->add_option("id", args->id, "container id")->required();
   sub->add_option("signal", args->signal, "signal name or number (default TERM)");
   sub->add_flag("-a,--all", args->all, "signal every process of the container");

@@ -48,14 +48,18 @@ int main(int argc, char** argv) {
   ::signal(SIGPIPE, SIG_IGN);
   CLI::App app{"quai-runtime: an OCI container runtime", "quai-runtime"};
   app.require_subcommand(0, 1);
-  app.set_version_flag("-v,--version", std::string("quai-runtime version ") + kVersion + "\nspec: 1.2.0");
+  app.set_version_flag("-v,--version",
+                       std::string("quai-runtime version ") + kVersion + "\nspec: 1.2.0");
   Globals globals;
-  app.add_option("--root", globals.runtime.root, "directory for container state")->capture_default_str();
+  app.add_option("--root", globals.runtime.root, "directory for container state")
+      ->capture_default_str();
   app.add_option("--log", globals.log_file, "log file (default: stderr)");
-  app.add_option("--log-format", globals.log_format, "text or json")->check(CLI::IsMember({"text", "json"}));
+  app.add_option("--log-format", globals.log_format, "text or json")
+      ->check(CLI::IsMember({"text", "json"}));
   app.add_flag("--debug", globals.debug, "log debug messages");
   app.add_flag("--systemd-cgroup", globals.runtime.systemd_cgroup,
-               "accept systemd-style cgroupsPath (slice:prefix:name); cgroups are still managed through cgroupfs");
+               "accept systemd-style cgroupsPath (slice:prefix:name); cgroups are still managed "
+               "through cgroupfs");
   bool rootless = false;
   app.add_flag("--rootless", rootless, "accepted for compatibility");
   Action action;
@@ -70,7 +74,8 @@ int main(int argc, char** argv) {
   }
   configure_logging(globals);
   if (globals.runtime.systemd_cgroup) {
-    quai::log::info("--systemd-cgroup: systemd is not used; the cgroup is managed through cgroupfs");
+    quai::log::info(
+        "--systemd-cgroup: systemd is not used; the cgroup is managed through cgroupfs");
   }
   if (!action) {
     std::fputs(app.help().c_str(), stdout);

@@ -26,7 +26,8 @@ void apply_flags(const UpdateArgs& args, runtime::Resources& res) {
     if (args.memory_swap) res.memory->swap = args.memory_swap;
     if (args.memory_reservation) res.memory->reservation = args.memory_reservation;
   }
-  if (args.cpu_shares || args.cpu_quota || args.cpu_period || !args.cpuset_cpus.empty() || !args.cpuset_mems.empty()) {
+  if (args.cpu_shares || args.cpu_quota || args.cpu_period || !args.cpuset_cpus.empty() ||
+      !args.cpuset_mems.empty()) {
     if (!res.cpu) res.cpu = runtime::CpuResources{};
     if (args.cpu_shares) res.cpu->shares = args.cpu_shares;
     if (args.cpu_quota) res.cpu->quota = args.cpu_quota;
@@ -46,7 +47,8 @@ Result<int> run_update(const Globals& globals, const UpdateArgs& args) {
   if (!args.resources_file.empty()) {
     std::string text = args.resources_file == "-" ? TRY(sys::read_all(STDIN_FILENO))
                                                   : TRY(sys::read_file(args.resources_file));
-    resources = TRY(runtime::parse_resources(text, args.resources_file == "-" ? "stdin" : args.resources_file));
+    resources = TRY(
+        runtime::parse_resources(text, args.resources_file == "-" ? "stdin" : args.resources_file));
   }
   apply_flags(args, resources);
   TRY(runtime::update_container(globals.runtime, args.id, resources));
@@ -59,7 +61,8 @@ void add_update_verb(CLI::App& app, Globals& globals, Action& action) {
   auto args = std::make_shared<UpdateArgs>();
   auto* sub = app.add_subcommand("update", "change the container's resource limits");
   sub->add_option("id", args->id, "container id")->required();
-  sub->add_option("-r,--resources", args->resources_file, "LinuxResources JSON file, or - for stdin");
+  sub->add_option("-r,--resources", args->resources_file,
+                  "LinuxResources JSON file, or - for stdin");
   sub->add_option("--memory", args->memory, "memory limit in bytes");
   sub->add_option("--memory-swap", args->memory_swap, "memory+swap limit in bytes");
   sub->add_option("--memory-reservation", args->memory_reservation, "memory soft limit in bytes");

@@ -24,7 +24,7 @@ struct InitConfig {
   bool double_fork = false;  // user namespace or pid namespace by path: see create.cc
   bool new_user_ns = false;
   bool new_cgroup_ns = false;
-  int unshare_flags = 0;     // namespaces created after joining (double_fork only)
+  int unshare_flags = 0;  // namespaces created after joining (double_fork only)
 };
 
 /// Runs in the cloned child; never returns. Errors before "ready" go to the parent over

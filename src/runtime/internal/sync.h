@@ -10,12 +10,12 @@
 namespace quai::runtime::internal {
 
 enum class SyncStep : char {
-  Go = 'g',          // parent → child: continue with the next step
-  UserMaps = 'u',    // child → parent: write my uid/gid maps
-  Pid = 'p',         // child → parent: payload is the container init's pid
-  Hooks = 'h',       // child → parent: mounts are done, run prestart/createRuntime hooks
-  Ready = 'r',       // child → parent: set up, waiting for start
-  Failed = 'e',      // either way: payload is a serialised Error
+  Go = 'g',        // parent → child: continue with the next step
+  UserMaps = 'u',  // child → parent: write my uid/gid maps
+  Pid = 'p',       // child → parent: payload is the container init's pid
+  Hooks = 'h',     // child → parent: mounts are done, run prestart/createRuntime hooks
+  Ready = 'r',     // child → parent: set up, waiting for start
+  Failed = 'e',    // either way: payload is a serialised Error
 };
 
 struct SyncMessage {
