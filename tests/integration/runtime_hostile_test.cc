@@ -95,5 +95,22 @@ TEST_F(RuntimeHostile, ProcessCwdOutsideTheRootIsNotReachable) {
   EXPECT_NE(r.err.find("process.cwd \"/proc/self/fd/7\""), std::string::npos) << r.err;
 }
 
+// CVE-2019-5736: between create and start the init is the runtime's own binary, inside the
+// container. A process in the container must not be able to open it through /proc/1/exe
+// (and later write the binary on the host).
+// The attacker is root of the container's user namespace with CAP_SYS_PTRACE there. The
+// init is unreachable because it is non-dumpable (PR_SET_DUMPABLE, and the kernel also
+// clears dumpable on its uid change) and holds more capabilities than any exec'd process.
+TEST_F(RuntimeHostile, RuntimeBinaryIsNotReachableThroughProcExe) {
+  Json c = default_config(shared_rootfs(), {"sleep", "100"});
+  c["linux"]["namespaces"].push_back({{"type", "user"}});
+  c["linux"]["uidMappings"] = {{{"containerID", 0}, {"hostID", 100000}, {"size", 65536}}};
+  c["linux"]["gidMappings"] = {{{"containerID", 0}, {"hostID", 100000}, {"size", 65536}}};
+  ASSERT_EQ(runtime({"create", "--bundle", bundle(c), id()}).exit_code, 0);
+  auto r = runtime({"exec", "--cap", "CAP_SYS_PTRACE", id(), "/bin/quai-testhelper", "read", "/proc/1/exe"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out, "read /proc/1/exe: Permission denied\n");
+}
+
 }  // namespace
 }  // namespace quai::test
