@@ -8,9 +8,9 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <functional>
 
 #include "base/log.h"
-#include "base/sha256.h"
 #include "sys/file_io.h"
 #include "sys/fs.h"
 
@@ -210,18 +210,26 @@ Result<SeccompProgram> compile_seccomp(const Seccomp& seccomp, const std::string
     for (const auto& arg : rule.args) args.push_back({arg.index, arg.value, arg.value_two, arg.op});
     key["rules"].push_back({rule.names, rule.action, rule.errno_ret.value_or(EPERM), args});
   }
+  // A cache file holds the key, a NUL, then the program; the name is only a hash of the
+  // key, so the key is compared in full and a collision is just a miss.
+  std::string key_text = key.dump();
   std::string cache_file;
   if (!cache_dir.empty()) {
-    cache_file = cache_dir + "/" + sha256_hex(key.dump()) + ".bpf";
+    cache_file = fmt::format("{}/{:016x}.bpf", cache_dir, std::hash<std::string>{}(key_text));
     auto cached = sys::read_file(cache_file);
-    if (cached && !cached->empty() && cached->size() % sizeof(struct sock_filter) == 0) {
-      program.bpf = std::move(*cached);
-      return program;
+    if (cached && cached->size() > key_text.size() &&
+        cached->compare(0, key_text.size(), key_text) == 0 && (*cached)[key_text.size()] == '\0') {
+      std::string bpf = cached->substr(key_text.size() + 1);
+      if (!bpf.empty() && bpf.size() % sizeof(struct sock_filter) == 0) {
+        program.bpf = std::move(bpf);
+        return program;
+      }
     }
   }
   program.bpf = TRY(compile(seccomp));
   if (!cache_file.empty() && sys::mkdir_p(cache_dir, 0700)) {
-    if (auto written = sys::write_file_atomic(cache_file, program.bpf, 0600); !written) {
+    std::string entry = key_text + '\0' + program.bpf;
+    if (auto written = sys::write_file_atomic(cache_file, entry, 0600); !written) {
       log::debug("seccomp cache: {}", written.error().to_string());
     }
   }

@@ -26,21 +26,15 @@ bool is_directory(const std::string& path) {
 }
 
 Status mkdir_p(const std::string& path, mode_t mode) {
-  // Usually only the last component is missing: one mkdir, not one per component.
+  // Usually only the last component or two are missing: try the whole path first and
+  // walk up only as far as needed, one mkdir per missing level.
   if (::mkdir(path.c_str(), mode) == 0 || errno == EEXIST) return ok();
   if (errno != ENOENT) return fail_errno(errno, "mkdir \"{}\"", path);
-  std::string prefix;
-  for (const auto& part : split(path, '/')) {
-    if (part.empty()) {
-      if (prefix.empty()) prefix = "/";
-      continue;
-    }
-    if (!prefix.empty() && prefix.back() != '/') prefix += '/';
-    prefix += part;
-    if (::mkdir(prefix.c_str(), mode) != 0 && errno != EEXIST) {
-      return fail_errno(errno, "mkdir \"{}\"", prefix);
-    }
-  }
+  size_t slash = path.find_last_of('/');
+  if (slash == std::string::npos || slash == 0) return fail_errno(ENOENT, "mkdir \"{}\"", path);
+  TRY(mkdir_p(path.substr(0, slash), mode));
+  if (::mkdir(path.c_str(), mode) != 0 && errno != EEXIST)
+    return fail_errno(errno, "mkdir \"{}\"", path);
   return ok();
 }
 

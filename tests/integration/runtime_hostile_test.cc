@@ -107,7 +107,8 @@ TEST_F(RuntimeHostile, RuntimeBinaryIsNotReachableThroughProcExe) {
   c["linux"]["uidMappings"] = {{{"containerID", 0}, {"hostID", 100000}, {"size", 65536}}};
   c["linux"]["gidMappings"] = {{{"containerID", 0}, {"hostID", 100000}, {"size", 65536}}};
   ASSERT_EQ(runtime({"create", "--bundle", bundle(c), id()}).exit_code, 0);
-  auto r = runtime({"exec", "--cap", "CAP_SYS_PTRACE", id(), "/bin/quai-testhelper", "read", "/proc/1/exe"});
+  auto r = runtime(
+      {"exec", "--cap", "CAP_SYS_PTRACE", id(), "/bin/quai-testhelper", "read", "/proc/1/exe"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(r.out, "read /proc/1/exe: Permission denied\n");
 }
