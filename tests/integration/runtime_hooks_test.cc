@@ -4,7 +4,6 @@
 #include <sys/wait.h>
 
 #include <fstream>
-#include <sstream>
 
 #include "support.h"
 
@@ -12,13 +11,6 @@ namespace quai::test {
 namespace {
 
 using RuntimeHooks = RuntimeTest;
-
-std::string read_all(const std::string& path) {
-  std::ifstream file(path);
-  std::stringstream text;
-  text << file.rdbuf();
-  return text.str();
-}
 
 // A hook script that appends "<name> <status of the state on stdin>" to a log file.
 std::string write_hook(const std::string& dir) {
@@ -45,10 +37,10 @@ TEST_F(RuntimeHooks, EveryHookRunsInOrderWithTheStateOnStdin) {
   c["hooks"]["startContainer"] = {{{"path", "/tmp/start-hook.sh"}}};
   auto r = runtime({"run", "--bundle", bundle(c), id()});
   ASSERT_EQ(r.exit_code, 0) << r.err;
-  EXPECT_EQ(read_all(log),
+  EXPECT_EQ(read_text(log),
             "prestart created\ncreateRuntime created\ncreateContainer created\npoststart running\n"
             "poststop stopped\n");
-  EXPECT_EQ(read_all(shared_rootfs() + "/tmp/started"), "startContainer\n");
+  EXPECT_EQ(read_text(shared_rootfs() + "/tmp/started"), "startContainer\n");
   ::unlink((shared_rootfs() + "/tmp/started").c_str());
   ::unlink((shared_rootfs() + "/tmp/start-hook.sh").c_str());
 }

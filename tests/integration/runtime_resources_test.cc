@@ -14,11 +14,9 @@ namespace {
 
 using RuntimeResources = RuntimeTest;
 
+// The file without its trailing newlines.
 std::string read_file(const std::string& path) {
-  std::ifstream file(path);
-  std::stringstream text;
-  text << file.rdbuf();
-  std::string s = text.str();
+  std::string s = read_text(path);
   while (!s.empty() && s.back() == '\n') s.pop_back();
   return s;
 }

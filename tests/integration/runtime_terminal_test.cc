@@ -10,6 +10,7 @@
 #include <cstring>
 
 #include "support.h"
+#include "sys/unix_socket.h"
 
 namespace quai::test {
 namespace {
@@ -28,24 +29,10 @@ int listen_unix(const std::string& path) {
 }
 
 int receive_master(int listener) {
-  int connection = ::accept4(listener, nullptr, nullptr, SOCK_CLOEXEC);
-  if (connection < 0) return -1;
-  char data[64];
-  char control[CMSG_SPACE(sizeof(int))] = {};
-  struct iovec iov = {data, sizeof data};
-  struct msghdr message = {};
-  message.msg_iov = &iov;
-  message.msg_iovlen = 1;
-  message.msg_control = control;
-  message.msg_controllen = sizeof control;
-  int fd = -1;
-  if (::recvmsg(connection, &message, 0) > 0) {
-    struct cmsghdr* header = CMSG_FIRSTHDR(&message);
-    if (header != nullptr && header->cmsg_type == SCM_RIGHTS)
-      std::memcpy(&fd, CMSG_DATA(header), sizeof fd);
-  }
-  ::close(connection);
-  return fd;
+  sys::UniqueFd connection(::accept4(listener, nullptr, nullptr, SOCK_CLOEXEC));
+  if (!connection) return -1;
+  auto master = sys::receive_fd(connection.get());
+  return master ? master->release() : -1;
 }
 
 std::string read_until_closed(int fd, int timeout_ms) {

@@ -142,6 +142,13 @@ void write_config(const std::string& bundle, const Json& config) {
   std::ofstream(bundle + "/config.json") << config.dump(2);
 }
 
+std::string read_text(const std::string& path) {
+  std::ifstream file(path);
+  std::stringstream text;
+  text << file.rdbuf();
+  return text.str();
+}
+
 std::vector<std::string> mounts_containing(const std::string& text) {
   std::ifstream mountinfo("/proc/self/mountinfo");
   std::vector<std::string> lines;

@@ -56,6 +56,9 @@ void make_rootfs(const std::string& dir);
 Json default_config(const std::string& rootfs, const std::vector<std::string>& args);
 void write_config(const std::string& bundle, const Json& config);
 
+/// The whole file ("" when it cannot be read).
+std::string read_text(const std::string& path);
+
 /// Unmounts everything below `dir` (deepest first).
 void unmount_below(const std::string& dir);
 /// Lines of /proc/self/mountinfo that mention `text`.
