@@ -107,6 +107,17 @@ TEST_F(Podman, InteractiveTerminalThroughTheConsoleSocket) {
   EXPECT_TRUE(contains(r.out, "interactive-ok")) << r.out;
 }
 
+TEST_F(Podman, ExecWithATerminal) {
+  ASSERT_EQ(podman_run({"-d", "--name", "quai-it-exec-tty", kImage, "sleep", "100"}).exit_code, 0);
+  std::string command =
+      podman_command_line() + " exec -it quai-it-exec-tty sh -c 'tty; echo exec-ok; exit 4'";
+  auto r = run({"script", "-qec", command, "/dev/null"}, "", 60);
+  EXPECT_EQ(r.exit_code, 4) << r.both();
+  EXPECT_TRUE(contains(r.out, "/dev/pts/")) << r.out;
+  EXPECT_TRUE(contains(r.out, "exec-ok")) << r.out;
+  EXPECT_EQ(podman({"rm", "--force", "--time", "0", "quai-it-exec-tty"}).exit_code, 0);
+}
+
 TEST_F(Podman, DetachedExecAndStopWithSigtermThenSigkill) {
   auto started = podman_run({"-d", "--name", "quai-it-stop", kImage, "/bin/quai-testhelper",
                              "trap-term", "sleep", "100"});
