@@ -7,7 +7,7 @@ report() { echo "leak: $*"; found=1; }
 if [ "$(id -u)" != 0 ]; then echo "leak_check: not root, nothing could have been left"; exit 0; fi
 mounts=$(grep -E 'quai-it' /proc/self/mountinfo | awk '{print $5}')
 [ -z "$mounts" ] || report "mounts: $mounts"
-cgroups=$(find /sys/fs/cgroup -maxdepth 3 -type d \( -name 'quai' -o -name 'quai-it*' -o -name 'libpod-*quai*' \) 2>/dev/null)
+cgroups=$(find /sys/fs/cgroup -maxdepth 3 -type d \( -name 'quai' -o -name 'quai-it*' -o -name 'quaiit*' -o -name 'libpod-*' \) 2>/dev/null)
 [ -z "$cgroups" ] || report "cgroups: $cgroups"
 procs=$(pgrep -f 'quai-testhelper|quai-it' | grep -v "^$$\$" || true)
 [ -z "$procs" ] || report "processes: $(ps -o pid=,args= -p "$(echo $procs | tr ' ' ',')" 2>/dev/null)"

@@ -16,6 +16,9 @@ class Podman : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
     if (!is_root() || run({"podman", "--version"}).exit_code != 0) return;
+    // podman's cgroupfs manager makes /libpod_parent (and /libpod_parent/conmon) and never
+    // removes them; the suite removes them if they were not there before it.
+    had_libpod_parent_ = !sh("ls -d /sys/fs/cgroup/*/libpod_parent 2>/dev/null").out.empty();
     dir_ = new TempDir("quai-it-podman");
     make_rootfs(dir_->path() + "/rootfs");
     auto tar =
@@ -31,6 +34,11 @@ class Podman : public ::testing::Test {
     podman({"system", "reset", "--force"});
     delete dir_;
     dir_ = nullptr;
+    if (!had_libpod_parent_) {
+      sh("rmdir /sys/fs/cgroup/*/libpod_parent/conmon /sys/fs/cgroup/*/libpod_parent 2>/dev/null");
+      EXPECT_EQ(sh("ls -d /sys/fs/cgroup/*/libpod_parent 2>/dev/null").out, "")
+          << "cgroups left behind";
+    }
   }
   void SetUp() override {
     if (dir_ == nullptr) GTEST_SKIP() << "needs root and podman";
@@ -75,9 +83,11 @@ class Podman : public ::testing::Test {
 
   static constexpr const char* kImage = "localhost/quai-it-busybox:latest";
   static TempDir* dir_;
+  static bool had_libpod_parent_;
 };
 
 TempDir* Podman::dir_ = nullptr;
+bool Podman::had_libpod_parent_ = false;
 
 bool contains(const std::string& text, const std::string& part) {
   return text.find(part) != std::string::npos;

@@ -54,6 +54,20 @@ TEST_F(RuntimeResources, CpuMemoryAndPidsLimitsReachTheHostCgroups) {
 
 TEST_F(RuntimeResources, HugetlbLimitGoesWhereverTheControllerIs) {
   if (!exists("/sys/kernel/mm/hugepages/hugepages-2048kB")) GTEST_SKIP() << "no 2 MB huge pages";
+  bool on_v1 = exists("/sys/fs/cgroup/hugetlb/hugetlb.2MB.limit_in_bytes");
+  bool on_v2 =
+      read_file("/sys/fs/cgroup/unified/cgroup.controllers").find("hugetlb") != std::string::npos ||
+      read_file("/sys/fs/cgroup/cgroup.controllers").find("hugetlb") != std::string::npos;
+  if (!on_v1 && !on_v2) GTEST_SKIP() << "the hugetlb controller is in no mounted hierarchy";
+  // Enabling hugetlb for children of the cgroup2 root is a lasting change: undo it after.
+  std::string delegated = read_file("/sys/fs/cgroup/unified/cgroup.subtree_control");
+  struct RestoreDelegation {
+    bool had_hugetlb;
+    ~RestoreDelegation() {
+      if (!had_hugetlb)
+        sh("echo -hugetlb > /sys/fs/cgroup/unified/cgroup.subtree_control 2>/dev/null");
+    }
+  } restore{delegated.find("hugetlb") != std::string::npos};
   Json c = default_config(shared_rootfs(), {"sleep", "100"});
   c["linux"]["resources"]["hugepageLimits"] = {{{"pageSize", "2MB"}, {"limit", 4194304}}};
   auto created = runtime({"create", "--bundle", bundle(c), id()});
@@ -64,6 +78,7 @@ TEST_F(RuntimeResources, HugetlbLimitGoesWhereverTheControllerIs) {
   std::string v2 = "/sys/fs/cgroup" + dir + "/hugetlb.2MB.max";
   std::string file = exists(v1) ? v1 : exists(hybrid) ? hybrid : v2;
   EXPECT_EQ(read_file(file), "4194304") << file;
+  ASSERT_EQ(runtime({"delete", "--force", id()}).exit_code, 0);
 }
 
 TEST_F(RuntimeResources, SystemdStyleCgroupsPathIsTranslated) {
