@@ -186,6 +186,8 @@ Result<Launched> create_container(const RuntimeOptions& options, const CreateOpt
     return fail_errno(errno, "mkdir \"{}\"", dir.dir());
   }
   CreateRollback rollback(dir.dir());
+  // Held until create returns: a concurrent delete or start waits for the outcome.
+  auto lock = TRY(dir.lock());
   TRY(sys::write_file_atomic(dir.config_file(), p.config_text, 0600, sys::Durability::Volatile));
   if (::mkfifo(dir.fifo().c_str(), 0600) != 0)
     return fail_errno(errno, "mkfifo \"{}\"", dir.fifo());
@@ -211,6 +213,7 @@ Result<Launched> create_container(const RuntimeOptions& options, const CreateOpt
   config.bundle = create.bundle;
   config.exec_fifo_fd = exec_fifo.get();
   config.console_socket = console.get();
+  config.state_lock_fd = lock.get();
   config.cgroups = &p.layout;
   config.cgroup_path = p.cgroup_path;
   config.seccomp = p.seccomp ? &*p.seccomp : nullptr;

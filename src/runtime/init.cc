@@ -165,6 +165,9 @@ void run_init(const InitConfig& config, SyncChannel& channel) {
   // namespace: non-dumpable, its /proc/PID/exe cannot be opened from the container to
   // overwrite the binary on the host (CVE-2019-5736). execve makes it dumpable again.
   ::prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+  // A flock belongs to the open file, which the clone shares: with our copy open, the
+  // lock would outlive create and `start` would wait for us while we wait for it.
+  if (config.state_lock_fd >= 0) ::close(config.state_lock_fd);
   auto setup = setup_stage(config, channel);
   Result<std::string> executable =
       setup ? find_executable(config.spec->process->args[0], config.spec->process->env)

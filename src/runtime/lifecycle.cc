@@ -134,8 +134,24 @@ Result<std::vector<Container>> list_containers(const RuntimeOptions& options) {
   return out;
 }
 
+// The lock first, then the state: what is read cannot change under the caller.
+struct LockedContainer {
+  sys::UniqueFd lock;
+  Container container;
+};
+
+Result<LockedContainer> lock_container(const RuntimeOptions& options, const std::string& id) {
+  TRY(validate_container_id(id));
+  auto lock = StateDir(options.root, id).lock();
+  if (!lock && lock.error().code() == Errc::NotFound) {
+    return fail(Errc::NotFound, "container \"{}\" does not exist", id);
+  }
+  if (!lock) return std::unexpected(lock.error());
+  return LockedContainer{std::move(*lock), TRY(load_container(options, id))};
+}
+
 Status start_container(const RuntimeOptions& options, const std::string& id) {
-  Container container = TRY(load_container(options, id));
+  auto [lock, container] = TRY(lock_container(options, id));
   TRY(require_status(container, {ContainerStatus::Created}, "start"));
   TRY(release_init(container));
   Json state = container.oci_state();
@@ -176,16 +192,17 @@ Status kill_container(const RuntimeOptions& options, const std::string& id, int 
 }
 
 Status delete_container(const RuntimeOptions& options, const std::string& id, bool force) {
-  auto loaded = load_container(options, id);
-  if (!loaded) {
-    // A state dir without state.json is a create that died half way; --force removes it.
-    StateDir dir(options.root, id);
-    // --force on a container that is already gone succeeds, as with crun: podman
-    // deletes after a failed create.
-    if (force && loaded.error().code() == Errc::NotFound) return sys::remove_tree(dir.dir());
-    return std::unexpected(loaded.error());
+  auto locked = lock_container(options, id);
+  if (!locked) {
+    // --force on a container that is already gone succeeds, as with crun (podman deletes
+    // after a failed create), and removes a state dir without state.json: a create that
+    // died half way.
+    if (force && locked.error().code() == Errc::NotFound) {
+      return sys::remove_tree(StateDir(options.root, id).dir());
+    }
+    return std::unexpected(locked.error());
   }
-  Container& container = *loaded;
+  Container& container = locked->container;
   Cgroup cgroup = container.cgroup();
   if (container.status() != ContainerStatus::Stopped) {
     if (!force) {
@@ -210,7 +227,7 @@ Status delete_container(const RuntimeOptions& options, const std::string& id, bo
 }
 
 Status pause_container(const RuntimeOptions& options, const std::string& id, bool pause) {
-  Container container = TRY(load_container(options, id));
+  auto [lock, container] = TRY(lock_container(options, id));
   if (pause) {
     TRY(require_status(container, {ContainerStatus::Running, ContainerStatus::Created}, "pause"));
   } else {
@@ -222,7 +239,7 @@ Status pause_container(const RuntimeOptions& options, const std::string& id, boo
 
 Status update_container(const RuntimeOptions& options, const std::string& id,
                         const Resources& resources) {
-  Container container = TRY(load_container(options, id));
+  auto [lock, container] = TRY(lock_container(options, id));
   TRY(require_status(container,
                      {ContainerStatus::Created, ContainerStatus::Running, ContainerStatus::Paused},
                      "update"));

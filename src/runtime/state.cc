@@ -1,5 +1,9 @@
 #include "runtime/state.h"
 
+#include <fcntl.h>
+#include <sys/file.h>
+
+#include <cerrno>
 #include <chrono>
 
 #include <fmt/chrono.h>
@@ -68,6 +72,15 @@ Status StateDir::save(const ContainerState& state) const {
   // the rename alone (readers never see half a file) is enough, and start-up saves an fsync.
   return sys::write_file_atomic(state_file(), state.to_json().dump(), 0600,
                                 sys::Durability::Volatile);
+}
+
+Result<sys::UniqueFd> StateDir::lock() const {
+  sys::UniqueFd fd(::open(dir_.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (!fd) return fail_errno(errno, "open \"{}\"", dir_);
+  while (::flock(fd.get(), LOCK_EX) != 0) {
+    if (errno != EINTR) return fail_errno(errno, "lock \"{}\"", dir_);
+  }
+  return fd;
 }
 
 Result<ContainerState> StateDir::load() const {

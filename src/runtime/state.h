@@ -11,6 +11,7 @@
 
 #include "base/json.h"
 #include "base/result.h"
+#include "sys/fd.h"
 
 namespace quai::runtime {
 
@@ -44,6 +45,10 @@ class StateDir {
   std::string fifo() const { return dir_ + "/exec.fifo"; }
 
   Status save(const ContainerState& state) const;
+  /// An exclusive flock on the state dir, held while a command changes the container
+  /// (create, start, delete, pause, update), so that two commands do not interleave.
+  /// NotFound when the container does not exist.
+  Result<sys::UniqueFd> lock() const;
   Result<ContainerState> load() const;
 
  private:

@@ -14,8 +14,10 @@ namespace quai::runtime::internal {
 struct InitConfig {
   const Spec* spec = nullptr;
   std::string bundle;
-  int exec_fifo_fd = -1;    // exec.fifo opened read-write: `start` writes a byte to it
-  int console_socket = -1;  // connected, when process.terminal
+  int exec_fifo_fd = -1;  // exec.fifo opened read-write: `start` writes a byte to it
+  int console_socket = -1;
+  int state_lock_fd = -1;  // the runtime's lock on the state dir: the init must not keep it  //
+                           // connected, when process.terminal
   const CgroupLayout* cgroups = nullptr;
   std::string cgroup_path;
   const SeccompProgram* seccomp = nullptr;
