@@ -177,6 +177,18 @@ TEST_F(RuntimeConfig, NoDescriptorOfTheRuntimeLeaksIntoTheContainer) {
   EXPECT_FALSE(contains(r.out, "fd 4 ")) << r.out;
 }
 
+TEST_F(RuntimeConfig, PreserveFdsPassesExactlyThoseDescriptors) {
+  Json c = config();
+  c["process"]["args"] = {"/bin/quai-testhelper", "fds"};
+  std::string b = bundle(c);
+  // fd 3 is passed on; fd 4 is open in the caller too but not preserved.
+  auto r = sh("exec 3</etc/hostname 4</etc/hostname; " + runtime_binary() + " --root " + root_ +
+              " run --preserve-fds 1 --bundle " + b + " " + id());
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_TRUE(contains(r.out, "fd 3 -> /etc/hostname")) << r.out;
+  EXPECT_FALSE(contains(r.out, "fd 4 ")) << r.out;
+}
+
 TEST_F(RuntimeConfig, SysctlInTheContainersNetworkNamespace) {
   Json c = config();
   c["linux"]["sysctl"] = {{"net.ipv4.ip_forward", "1"}};
