@@ -20,6 +20,10 @@ class Podman : public ::testing::Test {
     // removes them; the suite removes them if they were not there before it.
     had_libpod_parent_ = !sh("ls -d /sys/fs/cgroup/*/libpod_parent 2>/dev/null").out.empty();
     dir_ = new TempDir("quai-it-podman");
+    // conmon writes files such as "oom" into its working directory: keep them in ours.
+    char cwd[4096];
+    if (::getcwd(cwd, sizeof cwd) != nullptr) old_cwd_ = cwd;
+    if (::chdir(dir_->path().c_str()) != 0) return;
     make_rootfs(dir_->path() + "/rootfs");
     auto tar =
         run({"tar", "-C", dir_->path() + "/rootfs", "-cf", dir_->path() + "/rootfs.tar", "."});
@@ -32,6 +36,7 @@ class Podman : public ::testing::Test {
     podman({"rm", "--all", "--force", "--time", "0"});
     podman({"rmi", "--all", "--force"});
     podman({"system", "reset", "--force"});
+    if (!old_cwd_.empty() && ::chdir(old_cwd_.c_str()) != 0) ADD_FAILURE() << "chdir back failed";
     delete dir_;
     dir_ = nullptr;
     if (!had_libpod_parent_) {
@@ -84,6 +89,7 @@ class Podman : public ::testing::Test {
   static constexpr const char* kImage = "localhost/quai-it-busybox:latest";
   static TempDir* dir_;
   static bool had_libpod_parent_;
+  static inline std::string old_cwd_;
 };
 
 TempDir* Podman::dir_ = nullptr;

@@ -1,0 +1,104 @@
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cstdlib>
+
+#include <gtest/gtest.h>
+
+#include "image/blob_store.h"
+#include "sys/file_io.h"
+#include "sys/fs.h"
+
+namespace quai::image {
+namespace {
+
+class BlobStoreTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    char templ[] = "/tmp/quai-blobs.XXXXXX";
+    ASSERT_NE(::mkdtemp(templ), nullptr);
+    root_ = templ;
+  }
+  void TearDown() override { ASSERT_TRUE(sys::remove_tree(root_)); }
+
+  // An unnamed file holding `data`, read from the start as a download would be.
+  static int stream_of(const std::string& data) {
+    int fd = ::open("/tmp", O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+    EXPECT_GE(fd, 0);
+    EXPECT_TRUE(sys::write_all(fd, data));
+    ::lseek(fd, 0, SEEK_SET);
+    return fd;
+  }
+  size_t files_in(const std::string& dir) {
+    size_t count = 0;
+    std::string command = "ls -A " + root_ + "/" + dir + " | wc -l";
+    FILE* pipe = ::popen(command.c_str(), "r");
+    if (fscanf(pipe, "%zu", &count) != 1) count = 9999;
+    ::pclose(pipe);
+    return count;
+  }
+
+  std::string root_;
+};
+
+TEST_F(BlobStoreTest, PutStoresUnderItsDigestAndReadsBack) {
+  auto store = BlobStore::open(root_).value();
+  auto digest = store.put("hello");
+  ASSERT_TRUE(digest) << digest.error().to_string();
+  EXPECT_EQ(digest->str(),
+            "sha256:2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824");
+  EXPECT_TRUE(store.has(*digest));
+  EXPECT_EQ(store.read(*digest).value(), "hello");
+  EXPECT_TRUE(store.put("hello")) << "storing it again is fine";
+  EXPECT_EQ(files_in("blobs/sha256"), 1u);
+}
+
+TEST_F(BlobStoreTest, IngestVerifiesDigestAndSize) {
+  auto store = BlobStore::open(root_).value();
+  std::string data(200000, 'x');
+  Digest right = Digest::of(data);
+  int fd = stream_of(data);
+  auto stored = store.ingest(fd, right, data.size());
+  ::close(fd);
+  ASSERT_TRUE(stored) << stored.error().to_string();
+  EXPECT_EQ(*stored, right);
+}
+
+TEST_F(BlobStoreTest, MismatchedContentIsRefusedAndLeavesNothing) {
+  auto store = BlobStore::open(root_).value();
+  Digest claimed = Digest::of("what the manifest says");
+  int fd = stream_of("something else");
+  auto stored = store.ingest(fd, claimed);
+  ::close(fd);
+  ASSERT_FALSE(stored);
+  EXPECT_EQ(stored.error().code(), Errc::Corrupt);
+  EXPECT_NE(stored.error().to_string().find("digest mismatch"), std::string::npos)
+      << stored.error().to_string();
+  EXPECT_FALSE(store.has(claimed));
+  EXPECT_EQ(files_in("blobs/sha256"), 0u);
+  EXPECT_EQ(files_in("tmp"), 0u) << "an unnamed temp file vanishes with its fd";
+}
+
+TEST_F(BlobStoreTest, StreamLongerThanAnnouncedIsCutShort) {
+  auto store = BlobStore::open(root_).value();
+  int fd = stream_of(std::string(100000, 'y'));
+  auto stored = store.ingest(fd, std::nullopt, 10);
+  ::close(fd);
+  ASSERT_FALSE(stored);
+  EXPECT_NE(stored.error().to_string().find("more than the announced 10 bytes"), std::string::npos);
+  EXPECT_EQ(files_in("blobs/sha256"), 0u);
+}
+
+TEST_F(BlobStoreTest, ReadDetectsABlobChangedOnDisk) {
+  auto store = BlobStore::open(root_).value();
+  Digest digest = store.put("original").value();
+  ASSERT_TRUE(sys::write_file_atomic(store.path(digest), "tampered"));
+  auto read = store.read(digest);
+  ASSERT_FALSE(read);
+  EXPECT_EQ(read.error().code(), Errc::Corrupt);
+  ASSERT_TRUE(store.remove(digest));
+  EXPECT_EQ(store.read(digest).error().code(), Errc::NotFound);
+}
+
+}  // namespace
+}  // namespace quai::image
