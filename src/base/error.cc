@@ -5,32 +5,6 @@
 
 namespace quai {
 
-std::string_view errc_name(Errc code) {
-  switch (code) {
-    case Errc::NotFound:
-      return "not found";
-    case Errc::AlreadyExists:
-      return "already exists";
-    case Errc::InvalidArgument:
-      return "invalid argument";
-    case Errc::PermissionDenied:
-      return "permission denied";
-    case Errc::Busy:
-      return "busy";
-    case Errc::Unsupported:
-      return "unsupported";
-    case Errc::Corrupt:
-      return "corrupt";
-    case Errc::Io:
-      return "i/o error";
-    case Errc::Timeout:
-      return "timeout";
-    case Errc::Internal:
-      return "internal error";
-  }
-  return "unknown error";
-}
-
 Errc errc_from_errno(int sys_errno) {
   switch (sys_errno) {
     case ENOENT:

@@ -23,8 +23,6 @@ enum class Errc {
   Internal,
 };
 
-std::string_view errc_name(Errc code);
-
 class Error {
  public:
   Error(Errc code, std::string message, int sys_errno = 0)

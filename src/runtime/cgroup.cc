@@ -102,8 +102,13 @@ CgroupLayout CgroupLayout::from_mountinfo(std::string_view mountinfo) {
 }
 
 Result<CgroupLayout> CgroupLayout::detect() {
-  auto text = TRY(sys::read_file("/proc/self/mountinfo"));
-  return from_mountinfo(text);
+  // A command asks several times (create, status, delete); the cgroup mounts do not
+  // change under a short-lived process, so /proc/self/mountinfo is read once.
+  static const Result<CgroupLayout> layout = []() -> Result<CgroupLayout> {
+    auto text = TRY(sys::read_file("/proc/self/mountinfo"));
+    return from_mountinfo(text);
+  }();
+  return layout;
 }
 
 const Hierarchy* CgroupLayout::v1(std::string_view controller) const {

@@ -28,6 +28,7 @@ struct CgroupLayout {
 
   /// Reads the cgroup mounts from /proc/self/mountinfo text.
   static CgroupLayout from_mountinfo(std::string_view mountinfo);
+  /// The host's layout, read once per process.
   static Result<CgroupLayout> detect();
   const Hierarchy* v1(std::string_view controller) const;
   const Hierarchy* unified() const;

@@ -4,6 +4,7 @@
 
 #include <sys/types.h>
 
+#include <initializer_list>
 #include <optional>
 #include <string>
 #include <vector>
@@ -49,6 +50,11 @@ struct Container {
   /// The state document of the runtime spec (ociVersion, id, status, pid, bundle, ...).
   Json oci_state() const;
 };
+
+/// InvalidArgument "cannot <action> container "id": it is <status>" unless the container's
+/// status is one of `allowed`.
+Status require_status(const Container& container, std::initializer_list<ContainerStatus> allowed,
+                      std::string_view action);
 
 Result<Container> load_container(const RuntimeOptions& options, const std::string& id);
 Result<std::vector<Container>> list_containers(const RuntimeOptions& options);

@@ -185,11 +185,7 @@ Result<int> wait_forwarding_signals(pid_t pid) {
 Result<int> exec_in_container(const RuntimeOptions& options, const std::string& id,
                               const ExecOptions& exec) {
   Container container = TRY(load_container(options, id));
-  if (container.status() != ContainerStatus::Running &&
-      container.status() != ContainerStatus::Created) {
-    return fail(Errc::InvalidArgument, "cannot exec in container \"{}\": it is {}", id,
-                status_name(container.status()));
-  }
+  TRY(require_status(container, {ContainerStatus::Running, ContainerStatus::Created}, "exec in"));
   if (exec.process.args.empty())
     return fail(Errc::InvalidArgument, "process.args: must not be empty");
   if (exec.process.terminal && exec.console_socket.empty() && exec.detach) {

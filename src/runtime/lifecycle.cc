@@ -23,16 +23,6 @@
 namespace quai::runtime {
 namespace {
 
-Status require_status(const Container& container, std::initializer_list<ContainerStatus> allowed,
-                      std::string_view action) {
-  ContainerStatus status = container.status();
-  for (ContainerStatus s : allowed) {
-    if (s == status) return ok();
-  }
-  return fail(Errc::InvalidArgument, "cannot {} container \"{}\": it is {}", action,
-              container.state.id, status_name(status));
-}
-
 // The init blocks reading exec.fifo, which only it holds open once create has returned:
 // one byte releases it. With no reader left (ENXIO), the init has died.
 Status release_init(const Container& container) {
@@ -86,6 +76,16 @@ ContainerStatus Container::status() const {
 Cgroup Container::cgroup() const {
   auto layout = CgroupLayout::detect();
   return Cgroup(layout ? *layout : CgroupLayout{}, state.cgroup_path, state.cgroup_owned_from);
+}
+
+Status require_status(const Container& container, std::initializer_list<ContainerStatus> allowed,
+                      std::string_view action) {
+  ContainerStatus status = container.status();
+  for (ContainerStatus s : allowed) {
+    if (s == status) return ok();
+  }
+  return fail(Errc::InvalidArgument, "cannot {} container \"{}\": it is {}", action,
+              container.state.id, status_name(status));
 }
 
 Json Container::oci_state() const {
@@ -204,11 +204,11 @@ Status delete_container(const RuntimeOptions& options, const std::string& id, bo
   }
   Container& container = locked->container;
   Cgroup cgroup = container.cgroup();
-  if (container.status() != ContainerStatus::Stopped) {
+  if (ContainerStatus status = container.status(); status != ContainerStatus::Stopped) {
     if (!force) {
       return fail(Errc::InvalidArgument,
                   "cannot delete container \"{}\" that is not stopped: it is {}", id,
-                  status_name(container.status()));
+                  status_name(status));
     }
     (void)cgroup.signal_all(SIGKILL);
     ::kill(container.state.pid, SIGKILL);

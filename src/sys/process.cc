@@ -31,12 +31,6 @@ Result<uint64_t> process_start_time(pid_t pid) {
   return parse_uint64(fields[19]);
 }
 
-Result<char> process_state(pid_t pid) {
-  auto fields = TRY(stat_fields(pid));
-  if (fields.empty() || fields[0].empty()) return fail(Errc::Corrupt, "/proc/{}/stat", pid);
-  return fields[0][0];
-}
-
 bool is_same_process_alive(pid_t pid, uint64_t start_time) {
   if (pid <= 0) return false;
   auto fields = stat_fields(pid);
