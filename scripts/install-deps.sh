@@ -5,10 +5,11 @@ set -eu
 PACKAGES="
   build-essential cmake ninja-build pkg-config ccache git
   libseccomp-dev libcap-dev libssl-dev nlohmann-json3-dev libcli11-dev libfmt-dev
+  libarchive-dev libzstd-dev zlib1g-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   clang-16 libclang-rt-16-dev clang-format
   busybox-static util-linux procps iproute2 jq tmux
-  podman crun runc hyperfine time
+  podman crun runc skopeo umoci debootstrap hyperfine time
 "
 missing=""
 for p in $PACKAGES; do
