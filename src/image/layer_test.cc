@@ -21,79 +21,9 @@ namespace {
 
 using testing::TarBuilder;
 
-// A temp dir holding sentinels next to the layer dir (two levels down, so that escapes of
-// one or two ".." would land inside the temp dir and show in the snapshot).
-class LayerTest : public ::testing::Test {
- protected:
-  void SetUp() override {
-    char templ[] = "/tmp/quai-layer.XXXXXX";
-    ASSERT_NE(::mkdtemp(templ), nullptr);
-    root_ = templ;
-    ASSERT_TRUE(sys::mkdir_p(root_ + "/outer/layer"));
-    ASSERT_TRUE(sys::mkdir_p(root_ + "/etc"));
-    ASSERT_TRUE(sys::write_file_atomic(root_ + "/sentinel", "keep"));
-    ASSERT_TRUE(sys::write_file_atomic(root_ + "/etc/passwd", "root:x:0:0"));
-    ASSERT_TRUE(sys::write_file_atomic(root_ + "/outer/x", "outer"));
-    layer_ = root_ + "/outer/layer";
-    before_ = testing::snapshot(root_, layer_);
-  }
-  void TearDown() override { ASSERT_TRUE(sys::remove_tree(root_)); }
+class LayerTest : public testing::LayerFixture {};
 
-  Result<UnpackedLayer> unpack(const std::string& data, UnpackOptions options = {}) {
-    return unpack_into(layer_, data, options);
-  }
-  static Result<UnpackedLayer> unpack_into(const std::string& dir, const std::string& data,
-                                           UnpackOptions options = {}) {
-    sys::UniqueFd in(testing::memfd_with(data));
-    sys::UniqueFd dir_fd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-    return unpack_layer(in.get(), dir_fd.get(), options, "layer sha256:test");
-  }
-  std::string packed(const std::string& dir) {
-    sys::UniqueFd out(testing::memfd_with(""));
-    sys::UniqueFd dir_fd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-    auto digest = pack_layer(dir_fd.get(), out.get(), "layer test");
-    EXPECT_TRUE(digest) << digest.error().to_string();
-    ::lseek(out.get(), 0, SEEK_SET);
-    std::string tar = sys::read_all(out.get()).value();
-    EXPECT_EQ(digest->hex(), sha256_hex(tar));
-    return tar;
-  }
-  struct stat lstat_of(const std::string& path) {
-    struct stat st = {};
-    EXPECT_EQ(::lstat((layer_ + "/" + path).c_str(), &st), 0) << path;
-    return st;
-  }
-  bool exists(const std::string& path) { return sys::path_exists(layer_ + "/" + path); }
-  std::string content(const std::string& path) {
-    return sys::read_file(layer_ + "/" + path).value_or("<missing>");
-  }
-  std::string xattr(const std::string& path, const char* name) {
-    char value[256];
-    ssize_t n = ::lgetxattr((layer_ + "/" + path).c_str(), name, value, sizeof value);
-    return n < 0 ? "<none>" : std::string(value, static_cast<size_t>(n));
-  }
-  // The error, after checking that nothing outside the layer dir changed.
-  Error refused(const std::string& data, UnpackOptions options = {}) {
-    auto result = unpack(data, options);
-    EXPECT_EQ(testing::snapshot(root_, layer_), before_);
-    EXPECT_FALSE(result) << "unpacked a hostile layer";
-    return result ? Error(Errc::Internal, "no error") : result.error();
-  }
-  void expect_outside_unchanged() { EXPECT_EQ(testing::snapshot(root_, layer_), before_); }
-
-  std::string root_;
-  std::string layer_;
-  std::map<std::string, std::string> before_;
-};
-
-std::string sample_tar() {
-  return TarBuilder()
-      .dir("etc", {.mode = 0755})
-      .file("etc/hostname", "box\n")
-      .file("bin/tool", std::string(300000, 'x'), {.mode = 0755})
-      .symlink("etc/link", "hostname")
-      .finish();
-}
+using testing::sample_tar;
 
 TEST(LayerCompression, DetectsGzipAndZstdByMagicBytes) {
   EXPECT_EQ(detect_compression("\x1f\x8b\x08"), Compression::Gzip);
