@@ -1,5 +1,6 @@
 #include "base/strings.h"
 
+#include <cctype>
 #include <charconv>
 
 namespace quai {
@@ -47,5 +48,17 @@ Result<T> parse_number(std::string_view text) {
 
 Result<int64_t> parse_int64(std::string_view text) { return parse_number<int64_t>(text); }
 Result<uint64_t> parse_uint64(std::string_view text) { return parse_number<uint64_t>(text); }
+
+std::string to_upper(std::string_view text) {
+  std::string out(text);
+  for (char& c : out) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  return out;
+}
+
+std::string to_lower(std::string_view text) {
+  std::string out(text);
+  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
 
 }  // namespace quai

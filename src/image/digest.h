@@ -20,6 +20,7 @@ class Digest {
   /// The first 12 hex digits, as Docker shows image ids.
   std::string short_id() const { return hex_.substr(0, 12); }
   bool operator==(const Digest&) const = default;
+  auto operator<=>(const Digest&) const = default;
 
  private:
   explicit Digest(std::string hex) : hex_(std::move(hex)) {}

@@ -28,6 +28,7 @@ struct CreateOptions {
   std::string bundle;  // absolute
   std::string pid_file;
   std::string console_socket;
+  int console_socket_fd = -1;  // an already connected socket instead of a path (the engine)
   bool no_pivot = false;
   int preserve_fds = 0;
   bool inherit_terminal = false;  // `run` in the foreground: a terminal process keeps our stdio

@@ -114,7 +114,8 @@ Status validate_for_create(const Spec& spec, const CreateOptions& create) {
   if (process.capabilities)
     TRY(validate_capabilities(*process.capabilities, "process.capabilities"));
   TRY(validate_rlimits(process.rlimits));
-  if (process.terminal && create.console_socket.empty() && !create.inherit_terminal) {
+  if (process.terminal && create.console_socket.empty() && create.console_socket_fd < 0 &&
+      !create.inherit_terminal) {
     return fail(Errc::InvalidArgument,
                 "process.terminal is true but no --console-socket was given");
   }
@@ -203,7 +204,12 @@ Result<Launched> create_container(const RuntimeOptions& options, const CreateOpt
   if (resources) TRY_CTX(cgroup.apply(*resources), "cgroup \"{}\"", p.cgroup_path);
 
   sys::UniqueFd console;
-  if (spec.process->terminal) console = TRY(sys::connect_unix(create.console_socket));
+  if (spec.process->terminal && create.console_socket_fd >= 0) {
+    console = sys::UniqueFd(::fcntl(create.console_socket_fd, F_DUPFD_CLOEXEC, 3));
+    if (!console) return fail_errno(errno, "dup console socket");
+  } else if (spec.process->terminal) {
+    console = TRY(sys::connect_unix(create.console_socket));
+  }
 
   const Namespace* user_ns = spec.find_namespace("user");
   const Namespace* pid_ns = spec.find_namespace("pid");

@@ -1,0 +1,28 @@
+#pragma once
+// The flags of `run` and `create`, parsed into a container request with Docker's syntax.
+
+#include <CLI/CLI.hpp>
+
+#include "base/result.h"
+#include "engine/create.h"
+
+namespace quai::cli {
+
+struct RunFlags {
+  bool detach = false, interactive = false, tty = false, auto_remove = false;
+  bool read_only = false, privileged = false, init = false;
+  std::string name, workdir, user, entrypoint, hostname, memory, cpus, restart = "no";
+  std::string network = "none", stop_signal;
+  std::optional<int> stop_timeout;
+  int64_t pids_limit = 0;
+  std::vector<std::string> env, env_files, ulimits, cap_add, cap_drop, security_opt;
+  std::vector<std::string> volumes, mounts, tmpfs, labels;
+  bool entrypoint_given = false;
+};
+
+void add_run_flags(CLI::App& command, RunFlags& flags);
+/// Builds the request; InvalidArgument names the flag and quotes the bad value.
+Result<engine::ContainerRequest> make_request(const RunFlags& flags,
+                                              const std::vector<std::string>& image_and_args);
+
+}  // namespace quai::cli

@@ -1,0 +1,33 @@
+#pragma once
+// quai's verbs: each adds a subcommand whose callback stores the action to run; the
+// action opens the engine, calls one library function and renders the result.
+
+#include <functional>
+#include <string>
+
+#include <CLI/CLI.hpp>
+
+#include "base/result.h"
+#include "engine/engine.h"
+
+namespace quai::cli {
+
+struct Globals {
+  engine::EngineOptions engine;
+  bool debug = false;
+  /// The exit status for an error: 1, or 125 for run/create/start as Docker has it.
+  int error_status = 1;
+};
+
+using Action = std::function<Result<int>()>;
+
+void add_container_verbs(CLI::App& app, Globals& globals, Action& action);
+void add_run_verbs(CLI::App& app, Globals& globals, Action& action);
+void add_image_verbs(CLI::App& app, Globals& globals, Action& action);
+void add_volume_verbs(CLI::App& app, Globals& globals, Action& action);
+void add_system_verbs(CLI::App& app, Globals& globals, Action& action);
+
+Result<engine::Engine> open_engine(const Globals& globals);
+std::string absolute_path(const std::string& path);
+
+}  // namespace quai::cli

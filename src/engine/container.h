@@ -1,0 +1,113 @@
+#pragma once
+// A container as the engine keeps it: what the user asked for (ContainerRecord, written
+// once at create, in the shape of Docker's inspect "Config" and "HostConfig") and what
+// happened to it (ContainerRunState, replaced atomically by the monitor and the CLI).
+//
+//   containers/<id>/container.json   the record
+//   containers/<id>/state.json       the run state
+//   containers/<id>/config.json      the OCI spec made at each start (the runtime bundle)
+//   containers/<id>/{upper,work,rootfs}  the overlay's writable layer and mount point
+//   containers/<id>/<id>-json.log    stdout/stderr in Docker's json-file shape
+//   names/<name> → <id>              a symlink; creating it is how a name is claimed
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "base/json.h"
+#include "base/result.h"
+#include "image/digest.h"
+
+namespace quai::engine {
+
+struct MountRequest {
+  std::string type;  // bind, volume, tmpfs
+  std::string source;  // host path, volume name (empty: anonymous)
+  std::string target;
+  bool read_only = false;
+  std::string propagation;  // bind: rprivate, rslave, ...
+  int64_t tmpfs_size = 0;
+  uint32_t tmpfs_mode = 0;
+};
+
+struct Ulimit {
+  std::string name;
+  int64_t soft = 0;
+  int64_t hard = 0;
+};
+
+struct RestartPolicy {
+  std::string name = "no";  // no, on-failure, always, unless-stopped
+  int max_retries = 0;
+};
+
+struct ContainerRecord {
+  std::string id;
+  std::string name;
+  std::string created;
+  std::string image;  // as given by the user
+  image::Digest image_id = image::Digest::of("");
+  std::vector<image::Digest> layers;  // diff_ids, lowest first (pins them against GC)
+
+  // Config
+  std::string hostname;
+  std::string user;
+  std::string working_dir;
+  std::vector<std::string> env;
+  std::vector<std::string> entrypoint;
+  std::vector<std::string> cmd;
+  std::map<std::string, std::string> labels;
+  std::string stop_signal = "SIGTERM";
+  int stop_timeout = 10;
+  bool tty = false;
+  bool open_stdin = false;
+  std::vector<std::string> image_volumes;  // VOLUME entries of the image
+
+  // HostConfig
+  bool auto_remove = false;
+  bool read_only = false;
+  bool privileged = false;
+  bool init = false;
+  std::string network_mode = "none";
+  int64_t memory = 0;
+  int64_t nano_cpus = 0;
+  int64_t pids_limit = 0;
+  std::vector<Ulimit> ulimits;
+  std::vector<std::string> cap_add;
+  std::vector<std::string> cap_drop;
+  std::vector<std::string> security_opt;
+  std::vector<MountRequest> mounts;
+  RestartPolicy restart;
+
+  Json to_json() const;
+  static Result<ContainerRecord> from_json(const Json& json, std::string_view origin);
+};
+
+enum class RunStatus { Created, Running, Paused, Restarting, Exited, Dead };
+std::string_view run_status_name(RunStatus status);
+
+struct ContainerRunState {
+  RunStatus status = RunStatus::Created;
+  pid_t pid = 0;
+  uint64_t pid_start_time = 0;
+  pid_t monitor_pid = 0;
+  uint64_t monitor_start_time = 0;
+  int exit_code = 0;
+  bool oom_killed = false;
+  bool stopped_by_user = false;  // a stop or kill: no restart, even for "always"
+  int restart_count = 0;
+  std::string error;
+  std::string started_at;   // RFC 3339; "0001-01-01T00:00:00Z" when never
+  std::string finished_at;
+
+  Json to_json() const;
+  static Result<ContainerRunState> from_json(const Json& json, std::string_view origin);
+};
+
+inline constexpr std::string_view kZeroTime = "0001-01-01T00:00:00Z";
+
+}  // namespace quai::engine

@@ -1,0 +1,75 @@
+#include "engine/create.h"
+
+#include "engine/volumes.h"
+#include "store/ids.h"
+
+namespace quai::engine {
+namespace {
+
+std::string env_key(const std::string& entry) { return entry.substr(0, entry.find('=')); }
+
+// Later entries replace earlier ones with the same key, keeping the first one's place.
+std::vector<std::string> merge_env(std::vector<std::string> base, const std::vector<std::string>& overrides) {
+  for (const auto& entry : overrides) {
+    auto same = std::ranges::find_if(base, [&](const std::string& e) { return env_key(e) == env_key(entry); });
+    if (same != base.end()) {
+      *same = entry;
+    } else {
+      base.push_back(entry);
+    }
+  }
+  return base;
+}
+
+bool covered_by_mount(const ContainerRecord& record, const std::string& path) {
+  return std::ranges::any_of(record.mounts, [&](const MountRequest& m) { return m.target == path; });
+}
+
+}  // namespace
+
+Result<ContainerRecord> create_from_request(Engine& engine, const ContainerRequest& request) {
+  auto image = TRY(engine.images().find(request.image));
+  auto config = TRY(engine.images().config(image));
+  auto lock = TRY(engine.images().lock_content());  // no GC between resolving and pinning
+  auto layers = TRY(engine.images().layers(image));
+  const auto& from_image = config.config;
+
+  ContainerRecord record = request.host;
+  record.name = request.name;
+  record.image = request.image;
+  record.image_id = image.id;
+  for (const auto& layer : layers) record.layers.push_back(layer.diff_id);
+  record.env = merge_env(from_image.env, request.env);
+  record.entrypoint = request.entrypoint ? *request.entrypoint : from_image.entrypoint;
+  if (!request.args.empty()) {
+    record.cmd = request.args;
+  } else if (!request.entrypoint) {
+    record.cmd = from_image.cmd;
+  }
+  record.user = request.user.empty() ? from_image.user : request.user;
+  record.working_dir = request.working_dir.empty() ? from_image.working_dir : request.working_dir;
+  record.labels = from_image.labels;
+  for (const auto& [key, value] : request.labels) record.labels[key] = value;
+  record.stop_signal = !request.stop_signal.empty() ? request.stop_signal
+                       : !from_image.stop_signal.empty() ? from_image.stop_signal
+                                                         : "SIGTERM";
+  record.stop_timeout = request.stop_timeout.value_or(10);
+  record.tty = request.tty;
+  record.open_stdin = request.interactive;
+  record.hostname = request.hostname;
+  record.image_volumes = from_image.volumes;
+  for (const auto& path : from_image.volumes) {
+    if (covered_by_mount(record, path)) continue;
+    auto volume = TRY(create_volume(engine, "", {}, true));
+    record.mounts.push_back({"volume", volume.name, path});
+  }
+  for (auto& m : record.mounts) {
+    if (m.type == "volume" && m.source.empty()) m.source = TRY(create_volume(engine, "", {}, true)).name;
+  }
+  if (record.entrypoint.empty() && record.cmd.empty()) {
+    return fail(Errc::InvalidArgument, "No command specified");
+  }
+  return engine.create_container(std::move(record));
+}
+
+}  // namespace quai::engine

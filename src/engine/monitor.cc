@@ -1,0 +1,356 @@
+#include "engine/monitor.h"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/ioctl.h>
+#include <sys/mount.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include <thread>
+
+#include "engine/internal/frames.h"
+#include "engine/internal/setup.h"
+#include "engine/logs.h"
+#include "engine/spec_builder.h"
+#include "engine/user.h"
+#include "store/json_file.h"
+#include "sys/file_io.h"
+#include "sys/process.h"
+#include "sys/syscalls.h"
+#include "sys/unix_socket.h"
+
+namespace quai::engine {
+namespace {
+
+using internal::Frame;
+
+// The container's stdio as the monitor holds it: pipe ends, or the pty master.
+struct Stdio {
+  sys::UniqueFd out;
+  sys::UniqueFd err;
+  sys::UniqueFd in;
+};
+
+Status redirect(int from, int to) {
+  if (::dup2(from, to) < 0) return fail_errno(errno, "dup2");
+  return ok();
+}
+
+Result<sys::UniqueFd> listen_attach_socket(const std::string& path) {
+  sys::UniqueFd fd(::socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
+  struct sockaddr_un address{};
+  address.sun_family = AF_UNIX;
+  if (path.size() >= sizeof address.sun_path) return fail(Errc::InvalidArgument, "socket path too long: {}", path);
+  path.copy(address.sun_path, path.size());
+  ::unlink(path.c_str());
+  if (::bind(fd.get(), reinterpret_cast<sockaddr*>(&address), sizeof address) != 0 ||
+      ::listen(fd.get(), 8) != 0) {
+    return fail_errno(errno, "listen on \"{}\"", path);
+  }
+  return fd;
+}
+
+class Monitor {
+ public:
+  Monitor(Engine& engine, ContainerRecord record, sys::UniqueFd client)
+      : engine_(engine), record_(std::move(record)) {
+    clients_.push_back(std::move(client));
+  }
+
+  int run();
+
+ private:
+  Result<runtime::Launched> create(Stdio& stdio);
+  Status start();
+  int supervise(runtime::Launched& launched, Stdio& stdio);
+  void relay_output(int fd, std::string_view stream, Frame frame);
+  void handle_client(size_t index, Stdio& stdio);
+  bool should_restart(int exit_code);
+  template <class F>
+  void update_state(F&& change);
+  void broadcast(Frame frame, std::string_view payload);
+  void fail_start(const Error& error);
+
+  Engine& engine_;
+  ContainerRecord record_;
+  std::vector<sys::UniqueFd> clients_;
+  sys::UniqueFd listener_;
+  std::optional<LogWriter> log_;
+  int restart_count_ = 0;
+};
+
+template <class F>
+void Monitor::update_state(F&& change) {
+  auto lock = engine_.lock_container(record_.id);
+  std::string path = engine_.container_dir(record_.id) + "/state.json";
+  auto json = store::read_json_file(path);
+  ContainerRunState state;
+  if (json) {
+    if (auto parsed = ContainerRunState::from_json(*json, path)) state = *parsed;
+  }
+  change(state);
+  (void)engine_.write_state(record_.id, state);
+}
+
+void Monitor::broadcast(Frame frame, std::string_view payload) {
+  for (auto& client : clients_) {
+    if (client && !internal::send_frame(client.get(), frame, payload)) client.reset();
+  }
+}
+
+Result<runtime::Launched> Monitor::create(Stdio& stdio) {
+  std::string dir = engine_.container_dir(record_.id);
+  sys::UniqueFd rootfs(::open((dir + "/rootfs").c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+  if (!rootfs) return fail_errno(errno, "open rootfs");
+  SpecInputs inputs{dir + "/rootfs", dir, TRY(resolve_user(rootfs.get(), record_.user)),
+                    TRY(internal::resolve_mounts(engine_, record_))};
+  auto spec = TRY(build_oci_spec(record_, inputs));
+  TRY(sys::write_file_atomic(dir + "/config.json", spec.dump(), 0600, sys::Durability::Volatile));
+
+  runtime::CreateOptions options;
+  options.id = record_.id;
+  options.bundle = dir;
+  int child_fds[3] = {-1, -1, -1};
+  sys::UniqueFd console_peer;
+  if (record_.tty) {
+    int pair[2];
+    if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pair) != 0) return fail_errno(errno, "socketpair");
+    stdio.out = sys::UniqueFd(pair[0]);
+    console_peer = sys::UniqueFd(pair[1]);
+    options.console_socket_fd = console_peer.get();
+  } else {
+    int out[2], err[2], in[2] = {-1, -1};
+    if (::pipe2(out, O_CLOEXEC) != 0 || ::pipe2(err, O_CLOEXEC) != 0) return fail_errno(errno, "pipe");
+    if (record_.open_stdin && ::pipe2(in, O_CLOEXEC) != 0) return fail_errno(errno, "pipe");
+    stdio.out = sys::UniqueFd(out[0]);
+    stdio.err = sys::UniqueFd(err[0]);
+    stdio.in = sys::UniqueFd(in[1]);
+    child_fds[0] = in[0];
+    child_fds[1] = out[1];
+    child_fds[2] = err[1];
+  }
+  // The runtime's init inherits fds 0-2 from us; ours are /dev/null outside this window.
+  for (int i = 0; i < 3; ++i) {
+    if (child_fds[i] >= 0) TRY(redirect(child_fds[i], i));
+  }
+  auto launched = runtime::create_container(engine_.runtime_options(), options);
+  sys::UniqueFd null(::open("/dev/null", O_RDWR | O_CLOEXEC));
+  for (int i = 0; i < 3; ++i) {
+    if (child_fds[i] >= 0) {
+      (void)redirect(null.get(), i);
+      ::close(child_fds[i]);
+    }
+  }
+  if (!launched) return launched;
+  if (record_.tty) {
+    stdio.out = TRY(sys::receive_fd(stdio.out.get()));
+    stdio.in = sys::UniqueFd(::fcntl(stdio.out.get(), F_DUPFD_CLOEXEC, 3));
+  }
+  return launched;
+}
+
+void Monitor::fail_start(const Error& error) {
+  // Docker's exit codes: 127 the command was not found, 126 it cannot be run, 125 the
+  // engine failed.
+  int code = 125;
+  if (error.message().find("executable file not found") != std::string::npos ||
+      error.message().find("no such file") != std::string::npos) {
+    code = 127;
+  } else if (error.code() == Errc::NotFound && error.to_string().find("exec") != std::string::npos) {
+    code = 127;
+  } else if (error.code() == Errc::PermissionDenied) {
+    code = 126;
+  }
+  std::string text = error.to_string();
+  update_state([&](ContainerRunState& s) {
+    s.status = restart_count_ > 0 ? RunStatus::Exited : RunStatus::Created;
+    s.exit_code = code;
+    s.error = text;
+    s.pid = 0;
+  });
+  broadcast(Frame::Error, fmt::format("{} {}", code, text));
+}
+
+void Monitor::relay_output(int fd, std::string_view stream, Frame frame) {
+  char buffer[internal::kMaxFramePayload];
+  ssize_t n = ::read(fd, buffer, sizeof buffer);
+  if (n <= 0) return;
+  std::string_view data(buffer, static_cast<size_t>(n));
+  log_->write(stream, data);
+  broadcast(frame, data);
+}
+
+void Monitor::handle_client(size_t index, Stdio& stdio) {
+  internal::ReceivedFrame frame;
+  if (!internal::receive_frame(clients_[index].get(), frame)) {
+    clients_[index].reset();
+    return;
+  }
+  if (frame.type == Frame::Stdin && stdio.in) {
+    (void)sys::write_all(stdio.in.get(), frame.payload);
+  } else if (frame.type == Frame::StdinEof && !record_.tty) {
+    stdio.in.reset();
+  } else if (frame.type == Frame::Resize && record_.tty) {
+    struct winsize size{};
+    if (std::sscanf(frame.payload.c_str(), "%hu %hu", &size.ws_row, &size.ws_col) == 2) {
+      ::ioctl(stdio.out.get(), TIOCSWINSZ, &size);
+    }
+  }
+}
+
+int Monitor::supervise(runtime::Launched& launched, Stdio& stdio) {
+  bool exited = false;
+  int exit_code = 0;
+  while (true) {
+    std::vector<pollfd> fds;
+    fds.push_back({launched.pidfd.get(), exited ? short(0) : short(POLLIN), 0});
+    fds.push_back({stdio.out.get(), POLLIN, 0});
+    fds.push_back({stdio.err.get(), POLLIN, 0});
+    fds.push_back({listener_.get(), POLLIN, 0});
+    for (auto& client : clients_) fds.push_back({client.get(), POLLIN, 0});
+    // After the exit, drain what is left in the pipes without waiting for writers that
+    // may never close them.
+    int ready = ::poll(fds.data(), fds.size(), exited ? 0 : -1);
+    if (ready < 0 && errno == EINTR) continue;
+    bool output_seen = false;
+    if (fds[1].revents & POLLIN) relay_output(stdio.out.get(), "stdout", Frame::Stdout), output_seen = true;
+    if (fds[2].revents & POLLIN) relay_output(stdio.err.get(), "stderr", Frame::Stderr), output_seen = true;
+    if ((fds[1].revents & (POLLHUP | POLLERR)) && !(fds[1].revents & POLLIN)) stdio.out.reset();
+    if ((fds[2].revents & (POLLHUP | POLLERR)) && !(fds[2].revents & POLLIN)) stdio.err.reset();
+    if (fds[3].revents & POLLIN) {
+      int client = ::accept4(listener_.get(), nullptr, nullptr, SOCK_CLOEXEC);
+      if (client >= 0) clients_.emplace_back(client);
+    }
+    for (size_t i = 4; i < fds.size(); ++i) {
+      if (fds[i].revents & (POLLIN | POLLHUP)) handle_client(i - 4, stdio);
+    }
+    std::erase_if(clients_, [](const sys::UniqueFd& c) { return !c.valid(); });
+    if (!exited && (fds[0].revents & POLLIN)) {
+      exited = true;
+      exit_code = sys::wait_exit_code(launched.pid).value_or(255);
+      continue;
+    }
+    if (exited && !output_seen) break;
+  }
+  log_->flush();
+  return exit_code;
+}
+
+bool Monitor::should_restart(int exit_code) {
+  std::string path = engine_.container_dir(record_.id) + "/state.json";
+  auto json = store::read_json_file(path);
+  bool stopped = false;
+  if (json) {
+    if (auto state = ContainerRunState::from_json(*json, path)) stopped = state->stopped_by_user;
+  }
+  const auto& policy = record_.restart;
+  if (stopped || policy.name == "no" || policy.name.empty()) return false;
+  if (policy.name == "on-failure") {
+    return exit_code != 0 && (policy.max_retries == 0 || restart_count_ < policy.max_retries);
+  }
+  return policy.name == "always" || policy.name == "unless-stopped";
+}
+
+int Monitor::run() {
+  auto log = LogWriter::open(engine_.log_path(record_.id));
+  if (log) log_.emplace(std::move(*log));
+  auto listener = listen_attach_socket(engine_.attach_socket(record_.id));
+  if (listener) listener_ = std::move(*listener);
+  if (auto root = internal::mount_container_root(engine_, record_); !root || !log) {
+    fail_start(!root ? root.error() : log.error());
+    return 1;
+  }
+  if (auto etc = internal::write_etc_files(engine_, record_); !etc) {
+    fail_start(etc.error());
+    return 1;
+  }
+  int exit_code = 0;
+  while (true) {
+    Stdio stdio;
+    auto launched = create(stdio);
+    if (launched) {
+      if (auto started = runtime::start_container(engine_.runtime_options(), record_.id); !started) {
+        (void)runtime::delete_container(engine_.runtime_options(), record_.id, true);
+        launched = std::unexpected(started.error());
+      }
+    }
+    if (!launched) {
+      (void)runtime::delete_container(engine_.runtime_options(), record_.id, true);
+      fail_start(launched.error());
+      exit_code = -1;
+      break;
+    }
+    uint64_t start_time = sys::process_start_time(launched->pid).value_or(0);
+    update_state([&](ContainerRunState& s) {
+      s = ContainerRunState{};
+      s.status = RunStatus::Running;
+      s.pid = launched->pid;
+      s.pid_start_time = start_time;
+      s.monitor_pid = ::getpid();
+      s.monitor_start_time = sys::process_start_time(::getpid()).value_or(0);
+      s.started_at = image::rfc3339_now();
+      s.restart_count = restart_count_;
+    });
+    broadcast(Frame::Started, std::to_string(launched->pid));
+    exit_code = supervise(*launched, stdio);
+    (void)runtime::delete_container(engine_.runtime_options(), record_.id, true);
+    bool restart = should_restart(exit_code);
+    update_state([&](ContainerRunState& s) {
+      s.status = restart ? RunStatus::Restarting : RunStatus::Exited;
+      s.exit_code = exit_code;
+      s.pid = 0;
+      s.finished_at = image::rfc3339_now();
+      if (!restart) s.monitor_pid = 0;
+    });
+    if (!restart) break;
+    // Docker's back-off: 100 ms, doubling per restart, at most a minute.
+    ++restart_count_;
+    auto delay = std::chrono::milliseconds(100) * (1 << std::min(restart_count_, 10));
+    std::this_thread::sleep_for(std::min<std::chrono::milliseconds>(delay, std::chrono::minutes(1)));
+  }
+  ::umount2((engine_.container_dir(record_.id) + "/rootfs").c_str(), MNT_DETACH);
+  ::unlink(engine_.attach_socket(record_.id).c_str());
+  if (record_.auto_remove) {
+    auto lock = engine_.lock_container(record_.id);
+    (void)engine_.remove_container_files(record_);
+  }
+  if (exit_code >= 0) broadcast(Frame::Exited, std::to_string(exit_code));
+  return 0;
+}
+
+}  // namespace
+
+Result<sys::UniqueFd> spawn_monitor(Engine& engine, const ContainerRecord& record) {
+  int pair[2];
+  if (::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pair) != 0) {
+    return fail_errno(errno, "socketpair");
+  }
+  sys::UniqueFd cli_end(pair[0]);
+  sys::UniqueFd monitor_end(pair[1]);
+  pid_t pid = ::fork();
+  if (pid < 0) return fail_errno(errno, "fork the monitor");
+  if (pid > 0) return cli_end;
+
+  // The monitor: its own session (a ^C at the CLI's terminal must not reach it), no
+  // stdio of the CLI's (a caller reading the CLI's output must see EOF when it exits).
+  cli_end.reset();
+  ::setsid();
+  ::prctl(PR_SET_CHILD_SUBREAPER, 1);
+  ::signal(SIGPIPE, SIG_IGN);
+  ::signal(SIGINT, SIG_IGN);
+  ::signal(SIGTERM, SIG_IGN);
+  ::signal(SIGHUP, SIG_IGN);
+  int null = ::open("/dev/null", O_RDWR);
+  for (int fd = 0; fd < 3; ++fd) ::dup2(null, fd);
+  if (null > 2) ::close(null);
+  Monitor monitor(engine, record, std::move(monitor_end));
+  ::_exit(monitor.run());
+}
+
+}  // namespace quai::engine

@@ -1,0 +1,89 @@
+#include <sched.h>
+#include <sys/mount.h>
+
+#include "engine/internal/setup.h"
+#include "engine/volumes.h"
+#include "sys/file_io.h"
+#include "sys/fs.h"
+
+namespace quai::engine::internal {
+namespace {
+
+std::string overlay_options(Engine& engine, const ContainerRecord& record) {
+  std::string dir = engine.container_dir(record.id);
+  std::string lower;
+  // overlayfs lists the top layer first; the image lists the base first.
+  for (auto it = record.layers.rbegin(); it != record.layers.rend(); ++it) {
+    if (!lower.empty()) lower += ':';
+    lower += engine.root() + "/layers/" + it->hex() + "/diff";
+  }
+  if (lower.empty()) lower = dir + "/empty";
+  return "lowerdir=" + lower + ",upperdir=" + dir + "/upper,workdir=" + dir + "/work";
+}
+
+std::string hosts_file(const std::string& hostname) {
+  return "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n"
+         "fe00::0\tip6-localnet\nff00::0\tip6-mcastprefix\nff02::1\tip6-allnodes\n"
+         "ff02::2\tip6-allrouters\n127.0.1.1\t" + hostname + "\n";
+}
+
+std::vector<std::string> bind_options(const MountRequest& m) {
+  std::vector<std::string> options = {"rbind", m.propagation.empty() ? "rprivate" : m.propagation};
+  if (m.read_only) options.emplace_back("ro");
+  return options;
+}
+
+}  // namespace
+
+Status mount_container_root(Engine& engine, const ContainerRecord& record) {
+  if (::unshare(CLONE_NEWNS) != 0) return fail_errno(errno, "unshare mount namespace");
+  // Nothing mounted here may reach the host, and nothing the host mounts later matters.
+  if (::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0) {
+    return fail_errno(errno, "make / private");
+  }
+  std::string dir = engine.container_dir(record.id);
+  if (record.layers.empty()) TRY(sys::mkdir_p(dir + "/empty", 0755));
+  std::string options = overlay_options(engine, record);
+  if (::mount("overlay", (dir + "/rootfs").c_str(), "overlay", 0, options.c_str()) != 0) {
+    return fail_errno(errno, "mount overlay on \"{}/rootfs\"", dir);
+  }
+  return ok();
+}
+
+Status write_etc_files(Engine& engine, const ContainerRecord& record) {
+  std::string dir = engine.container_dir(record.id);
+  auto volatile_write = [](const std::string& path, std::string_view text) {
+    return sys::write_file_atomic(path, text, 0644, sys::Durability::Volatile);
+  };
+  TRY(volatile_write(dir + "/hostname", record.hostname + "\n"));
+  TRY(volatile_write(dir + "/hosts", hosts_file(record.hostname)));
+  auto resolv = sys::read_file("/etc/resolv.conf");
+  TRY(volatile_write(dir + "/resolv.conf", resolv ? *resolv : std::string()));
+  return ok();
+}
+
+Result<std::vector<ResolvedMount>> resolve_mounts(Engine& engine, const ContainerRecord& record) {
+  std::vector<ResolvedMount> mounts;
+  for (const auto& m : record.mounts) {
+    if (m.type == "bind") {
+      if (!sys::path_exists(m.source)) {
+        return fail(Errc::InvalidArgument, "invalid mount config for type \"bind\": bind source path does not exist: {}", m.source);
+      }
+      mounts.push_back({"bind", m.source, m.target, bind_options(m)});
+    } else if (m.type == "volume") {
+      auto volume = TRY(ensure_volume(engine, m.source));
+      mounts.push_back({"bind", volume.data_path, m.target, bind_options(m)});
+    } else if (m.type == "tmpfs") {
+      std::vector<std::string> options = {"nosuid", "nodev", "noexec"};
+      if (m.tmpfs_size > 0) options.push_back(fmt::format("size={}", m.tmpfs_size));
+      if (m.tmpfs_mode != 0) options.push_back(fmt::format("mode={:o}", m.tmpfs_mode));
+      if (m.read_only) options.emplace_back("ro");
+      mounts.push_back({"tmpfs", "tmpfs", m.target, options});
+    } else {
+      return fail(Errc::InvalidArgument, "mount type \"{}\" is not supported", m.type);
+    }
+  }
+  return mounts;
+}
+
+}  // namespace quai::engine::internal

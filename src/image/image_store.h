@@ -1,0 +1,124 @@
+#pragma once
+// The image store under <root>: blobs, unpacked layers and the name index.
+//
+//   blobs/sha256/<hex>          content (blob_store.h)
+//   layers/<diff-hex>/diff      a layer unpacked once, in overlayfs form; shared read-only
+//   layers/<diff-hex>/layer.json  written last: a layer dir without it is unfinished
+//   images/index.json           image id (config digest) → manifest digest and names
+//   tmp/                        in-flight work (store/temp_area.h)
+//   locks/gc                    shared by commands that add or use content, exclusive for GC
+//
+// Layers are keyed by diff_id, not chain id: overlayfs stacks layers itself, so a layer's
+// directory depends on its own content only and is shared by every image that has it.
+// Safe across processes: index updates hold images/index.lock; readers see whole files.
+
+#include <cstdint>
+#include <set>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "base/result.h"
+#include "image/blob_store.h"
+#include "image/digest.h"
+#include "image/manifest.h"
+#include "store/lock.h"
+#include "store/temp_area.h"
+
+namespace quai::image {
+
+struct ImageRecord {
+  Digest id = Digest::of("");  // the config's digest, as Docker's image id
+  Digest manifest = Digest::of("");
+  std::vector<std::string> names;  // normalised "docker.io/library/busybox:latest"
+  std::string added;               // RFC 3339, when this store first had it
+};
+
+struct LayerInfo {
+  Digest diff_id = Digest::of("");
+  std::string path;  // <root>/layers/<hex>/diff
+  uint64_t size = 0;  // bytes on disk
+};
+
+/// What a removal did, in Docker's words ("Untagged: …", "Deleted: …").
+struct RemoveReport {
+  std::vector<std::string> untagged;
+  std::vector<Digest> deleted;
+};
+
+struct GcReport {
+  int blobs_removed = 0;
+  int layers_removed = 0;
+  uint64_t bytes_freed = 0;
+};
+
+struct CheckReport {
+  std::vector<std::string> problems;  // empty: consistent
+};
+
+class ImageStore {
+ public:
+  /// Opens (creating) the store under root.
+  static Result<ImageStore> open(const std::string& root);
+
+  const std::string& root() const { return root_; }
+  BlobStore& blobs() { return blobs_; }
+  const BlobStore& blobs() const { return blobs_; }
+  const store::TempArea& temp() const { return temp_; }
+
+  /// Held by commands that add content or pin layers, so GC cannot sweep under them.
+  Result<store::FileLock> lock_content() const;
+
+  Result<std::vector<ImageRecord>> list() const;
+  /// A name ("busybox", "app:1", "x@sha256:…"), a full id or a unique id prefix.
+  /// NotFound "No such image: NAME".
+  Result<ImageRecord> find(std::string_view name_or_id) const;
+  Result<Manifest> manifest(const ImageRecord& image) const;
+  Result<ImageConfig> config(const ImageRecord& image) const;
+  Result<std::string> config_json(const ImageRecord& image) const;
+
+  /// Registers an image whose manifest, config and layer blobs are already stored,
+  /// unpacking layers not yet present and checking their diff_ids. Names move here from
+  /// any image that had them (as `docker tag` and `load` do).
+  Result<ImageRecord> add(const Digest& manifest, const std::vector<std::string>& names);
+  /// Adds a name for an existing image.
+  Status tag(std::string_view source, std::string_view target);
+  /// `rmi`: removes a name, or the whole image when given by id or when its last name
+  /// goes. An image in `in_use` is refused (Busy) unless force.
+  Result<RemoveReport> remove(std::string_view name_or_id, bool force,
+                              const std::set<Digest>& in_use);
+  /// Drops images without names (dangling), or every image not in `in_use` when all.
+  Result<RemoveReport> prune(bool all, const std::set<Digest>& in_use);
+
+  /// The image's layers, lowest first, unpacked.
+  Result<std::vector<LayerInfo>> layers(const ImageRecord& image) const;
+  /// Unpacks a stored layer blob unless already there; checks its diff_id.
+  Result<LayerInfo> ensure_layer(const Descriptor& blob, const Digest& diff_id) const;
+
+  /// Mark and sweep: blobs and layers that no image uses and no `pinned_layers` needs.
+  Result<GcReport> collect_garbage(const std::set<Digest>& pinned_layers);
+  /// Verifies the store: index entries resolve, blobs match their digests, layers are
+  /// complete, nothing unreferenced is left.
+  Result<CheckReport> check(const std::set<Digest>& pinned_layers) const;
+
+ private:
+  ImageStore(std::string root, BlobStore blobs)
+      : root_(std::move(root)), blobs_(std::move(blobs)), temp_(root_ + "/tmp") {}
+
+  std::string index_path() const { return root_ + "/images/index.json"; }
+  std::string layer_dir(const Digest& diff_id) const { return root_ + "/layers/" + diff_id.hex(); }
+  Result<std::vector<ImageRecord>> read_index() const;
+  Status write_index(const std::vector<ImageRecord>& images) const;
+  Result<store::FileLock> lock_index() const;
+  Result<LayerInfo> read_layer(const Digest& diff_id) const;
+  Result<std::set<Digest>> referenced_blobs(const std::vector<ImageRecord>& images) const;
+
+  std::string root_;
+  BlobStore blobs_;
+  store::TempArea temp_;
+};
+
+/// The current time as Docker prints it in JSON (RFC 3339, UTC, nanoseconds).
+std::string rfc3339_now();
+
+}  // namespace quai::image

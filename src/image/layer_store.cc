@@ -1,0 +1,72 @@
+// The unpacked-layer half of ImageStore: layers/<diff-hex>/{diff,layer.json}.
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include "image/image_store.h"
+#include "image/layer.h"
+#include "store/json_file.h"
+#include "sys/fs.h"
+
+namespace quai::image {
+namespace {
+
+Status sync_directory(const std::string& path) {
+  sys::UniqueFd fd(::open(path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (!fd) return fail_errno(errno, "open \"{}\"", path);
+  if (::fsync(fd.get()) != 0) return fail_errno(errno, "fsync \"{}\"", path);
+  return ok();
+}
+
+}  // namespace
+
+Result<LayerInfo> ImageStore::read_layer(const Digest& diff_id) const {
+  std::string dir = layer_dir(diff_id);
+  auto meta = TRY(store::read_json_file(dir + "/layer.json"));
+  JsonReader reader(meta, dir + "/layer.json");
+  return LayerInfo{diff_id, dir + "/diff", TRY(reader.uint64("size"))};
+}
+
+Result<LayerInfo> ImageStore::ensure_layer(const Descriptor& blob, const Digest& diff_id) const {
+  if (auto present = read_layer(diff_id); present) return present;
+  std::string origin = "layer " + blob.digest.str();
+  if (!blobs_.has(blob.digest)) return fail(Errc::NotFound, "{}: blob missing", origin);
+
+  auto work = TRY(temp_.make("layer"));
+  std::string diff = work.path() + "/diff";
+  TRY(sys::mkdir_p(diff, 0755));
+  sys::UniqueFd diff_fd(::open(diff.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  sys::UniqueFd blob_fd(::open(blobs_.path(blob.digest).c_str(), O_RDONLY | O_CLOEXEC));
+  if (!diff_fd || !blob_fd) return fail_errno(errno, "{}: open", origin);
+  auto unpacked = TRY(unpack_layer(blob_fd.get(), diff_fd.get(), {}, origin));
+  if (unpacked.diff_id != diff_id) {
+    return fail(Errc::Corrupt, "{}: content has diff_id {}, the image config says {}", origin,
+                unpacked.diff_id.str(), diff_id.str());
+  }
+  // One syncfs for the whole tree instead of an fsync per file: the layer becomes visible
+  // (rename) only after everything in it is on disk.
+  if (::syncfs(diff_fd.get()) != 0) return fail_errno(errno, "{}: syncfs", origin);
+  Json meta{{"diff_id", diff_id.str()},
+            {"blob", blob.digest.str()},
+            {"size", unpacked.disk_size},
+            {"tar_size", unpacked.tar_size}};
+  TRY(store::write_json_file(work.path() + "/layer.json", meta));
+  auto committed = work.commit_to(layer_dir(diff_id));
+  if (!committed && committed.error().code() != Errc::AlreadyExists) {
+    return std::unexpected(committed.error());
+  }
+  TRY(sync_directory(root_ + "/layers"));
+  return read_layer(diff_id);
+}
+
+Result<std::vector<LayerInfo>> ImageStore::layers(const ImageRecord& image) const {
+  auto parsed = TRY(manifest(image));
+  auto image_config = TRY(config(image));
+  std::vector<LayerInfo> result;
+  for (size_t i = 0; i < image_config.diff_ids.size() && i < parsed.layers.size(); ++i) {
+    result.push_back(TRY(ensure_layer(parsed.layers[i], image_config.diff_ids[i])));
+  }
+  return result;
+}
+
+}  // namespace quai::image

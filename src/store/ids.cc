@@ -1,0 +1,40 @@
+#include "store/ids.h"
+
+#include <sys/random.h>
+
+#include <array>
+#include <cstdint>
+
+#include "base/result.h"
+
+namespace quai::store {
+
+std::string random_id() {
+  std::array<uint8_t, 32> bytes{};
+  size_t filled = 0;
+  while (filled < bytes.size()) {
+    ssize_t n = ::getrandom(bytes.data() + filled, bytes.size() - filled, 0);
+    QUAI_CHECK(n > 0 || errno == EINTR);
+    if (n > 0) filled += static_cast<size_t>(n);
+  }
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string id;
+  id.reserve(64);
+  for (uint8_t b : bytes) {
+    id += kHex[b >> 4];
+    id += kHex[b & 0xf];
+  }
+  return id;
+}
+
+std::string_view short_id(std::string_view id) { return id.substr(0, 12); }
+
+bool is_id_prefix(std::string_view text) {
+  if (text.empty() || text.size() > 64) return false;
+  for (char c : text) {
+    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return false;
+  }
+  return true;
+}
+
+}  // namespace quai::store
