@@ -252,5 +252,6 @@ std::vector<std::string> seccomp_actions() {
 }
 std::vector<std::string> seccomp_operators() { return names(kOperators); }
 std::vector<std::string> seccomp_architectures() { return names(kArchitectures); }
+std::vector<std::string> seccomp_flags() { return names(kFlags); }
 
 }  // namespace quai::runtime

@@ -28,5 +28,6 @@ Status load_seccomp(const SeccompProgram& program);
 std::vector<std::string> seccomp_actions();
 std::vector<std::string> seccomp_operators();
 std::vector<std::string> seccomp_architectures();
+std::vector<std::string> seccomp_flags();
 
 }  // namespace quai::runtime
