@@ -23,6 +23,38 @@ Status sync_directory(const std::string& dir) {
 
 }  // namespace
 
+BlobWriter::BlobWriter(BlobStore& store, sys::UniqueFd tmp, std::optional<uint64_t> limit)
+    : store_(&store), tmp_(std::move(tmp)), hash_(std::make_unique<Sha256>()), limit_(limit) {}
+BlobWriter::BlobWriter(BlobWriter&&) noexcept = default;
+BlobWriter& BlobWriter::operator=(BlobWriter&&) noexcept = default;
+BlobWriter::~BlobWriter() = default;
+
+Status BlobWriter::write(std::string_view data) {
+  QUAI_CHECK(tmp_.valid());
+  size_ += data.size();
+  if (limit_ && size_ > *limit_)
+    return fail(Errc::Corrupt, "more than the announced {} bytes", *limit_);
+  hash_->update(data);
+  return sys::write_all(tmp_.get(), data);
+}
+
+Result<StoredBlob> BlobWriter::commit(const std::optional<Digest>& expected,
+                                      std::optional<uint64_t> expected_size) {
+  QUAI_CHECK(tmp_.valid());
+  sys::UniqueFd tmp = std::move(tmp_);  // one commit; the file vanishes with the fd if refused
+  Digest digest = Digest::from_hex(hash_->finish_hex());
+  if (expected_size && size_ != *expected_size) {
+    return fail(Errc::Corrupt, "blob {}: size {} does not match the expected {}",
+                expected ? expected->str() : digest.str(), size_, *expected_size);
+  }
+  if (expected && *expected != digest) {
+    return fail(Errc::Corrupt, "blob {}: digest mismatch (content is {})", expected->str(),
+                digest.str());
+  }
+  bool created = TRY(store_->commit(tmp.get(), digest));
+  return StoredBlob{digest, size_, created};
+}
+
 Result<BlobStore> BlobStore::open(const std::string& root) {
   TRY(sys::mkdir_p(root + "/blobs/sha256", 0700));
   TRY(sys::mkdir_p(root + "/tmp", 0700));
@@ -35,61 +67,51 @@ std::string BlobStore::path(const Digest& digest) const {
 
 bool BlobStore::has(const Digest& digest) const { return sys::path_exists(path(digest)); }
 
-Result<Digest> BlobStore::commit(int tmp_fd, const std::string& hex) {
-  Digest digest = Digest::from_hex(hex);
+Result<sys::UniqueFd> BlobStore::open_temporary() const {
+  sys::UniqueFd tmp(::open((root_ + "/tmp").c_str(), O_TMPFILE | O_WRONLY | O_CLOEXEC, 0644));
+  if (!tmp) return fail_errno(errno, "create a temporary blob in \"{}/tmp\"", root_);
+  return tmp;
+}
+
+Result<bool> BlobStore::commit(int tmp_fd, const Digest& digest) {
   if (::fsync(tmp_fd) != 0) return fail_errno(errno, "fsync blob {}", digest.str());
   std::string target = path(digest);
   // linkat of an O_TMPFILE file through /proc/self/fd gives it a name atomically.
   if (::linkat(AT_FDCWD, sys::fd_path(tmp_fd).c_str(), AT_FDCWD, target.c_str(),
                AT_SYMLINK_FOLLOW) != 0) {
-    if (errno == EEXIST) return digest;  // someone stored the same content first
+    if (errno == EEXIST) return false;  // someone stored the same content first
     return fail_errno(errno, "store blob {}", digest.str());
   }
   TRY(sync_directory(root_ + "/blobs/sha256"));
-  return digest;
+  return true;
+}
+
+Result<BlobWriter> BlobStore::writer(std::optional<uint64_t> limit) {
+  return BlobWriter(*this, TRY(open_temporary()), limit);
 }
 
 Result<Digest> BlobStore::put(std::string_view data) {
   Digest digest = Digest::of(data);
   if (has(digest)) return digest;
-  sys::UniqueFd tmp(::open((root_ + "/tmp").c_str(), O_TMPFILE | O_WRONLY | O_CLOEXEC, 0644));
-  if (!tmp) return fail_errno(errno, "create a temporary blob in \"{}/tmp\"", root_);
+  sys::UniqueFd tmp = TRY(open_temporary());
   TRY_CTX(sys::write_all(tmp.get(), data), "write blob {}", digest.str());
-  return commit(tmp.get(), digest.hex());
+  TRY(commit(tmp.get(), digest));
+  return digest;
 }
 
 Result<Digest> BlobStore::ingest(int fd, const std::optional<Digest>& expected,
                                  std::optional<uint64_t> expected_size) {
-  sys::UniqueFd tmp(::open((root_ + "/tmp").c_str(), O_TMPFILE | O_WRONLY | O_CLOEXEC, 0644));
-  if (!tmp) return fail_errno(errno, "create a temporary blob in \"{}/tmp\"", root_);
-  Sha256 hash;
-  uint64_t size = 0;
+  BlobWriter blob = TRY(writer(expected_size));
   char buffer[1 << 16];
   while (true) {
     ssize_t n = ::read(fd, buffer, sizeof buffer);
     if (n < 0 && errno == EINTR) continue;
     if (n < 0) return fail_errno(errno, "read blob data");
     if (n == 0) break;
-    size += static_cast<uint64_t>(n);
-    // Refuse early: a stream that announced its size must not fill the disk.
-    if (expected_size && size > *expected_size) {
-      return fail(Errc::Corrupt, "blob {}: more than the announced {} bytes",
-                  expected ? expected->str() : std::string("data"), *expected_size);
-    }
-    std::string_view chunk(buffer, static_cast<size_t>(n));
-    hash.update(chunk);
-    TRY(sys::write_all(tmp.get(), chunk));
+    TRY_CTX(blob.write(std::string_view(buffer, static_cast<size_t>(n))), "blob {}",
+            expected ? expected->str() : std::string("data"));
   }
-  std::string hex = hash.finish_hex();
-  if (expected_size && size != *expected_size) {
-    return fail(Errc::Corrupt, "blob {}: size {} does not match the expected {}",
-                expected ? expected->str() : "sha256:" + hex, size, *expected_size);
-  }
-  if (expected && expected->hex() != hex) {
-    return fail(Errc::Corrupt, "blob {}: digest mismatch (content is sha256:{})", expected->str(),
-                hex);
-  }
-  return commit(tmp.get(), hex);
+  return TRY(blob.commit(expected, expected_size)).digest;
 }
 
 Result<std::string> BlobStore::read(const Digest& digest) const {
@@ -100,6 +122,22 @@ Result<std::string> BlobStore::read(const Digest& digest) const {
   if (Digest::of(*data) != digest)
     return fail(Errc::Corrupt, "blob {}: content does not match its digest", digest.str());
   return std::move(*data);
+}
+
+Result<sys::UniqueFd> BlobStore::open_blob(const Digest& digest) const {
+  sys::UniqueFd fd(::open(path(digest).c_str(), O_RDONLY | O_CLOEXEC));
+  if (!fd && errno == ENOENT) return fail(Errc::NotFound, "blob {} not found", digest.str());
+  if (!fd) return fail_errno(errno, "open blob {}", digest.str());
+  return fd;
+}
+
+Result<uint64_t> BlobStore::size(const Digest& digest) const {
+  struct stat st;
+  if (::stat(path(digest).c_str(), &st) != 0) {
+    if (errno == ENOENT) return fail(Errc::NotFound, "blob {} not found", digest.str());
+    return fail_errno(errno, "stat blob {}", digest.str());
+  }
+  return static_cast<uint64_t>(st.st_size);
 }
 
 Status BlobStore::remove(const Digest& digest) {

@@ -100,5 +100,53 @@ TEST_F(BlobStoreTest, ReadDetectsABlobChangedOnDisk) {
   EXPECT_EQ(store.read(digest).error().code(), Errc::NotFound);
 }
 
+TEST_F(BlobStoreTest, WriterStreamsPiecesAndTellsWhetherItCreatedTheBlob) {
+  auto store = BlobStore::open(root_).value();
+  auto writer = store.writer();
+  ASSERT_TRUE(writer) << writer.error().to_string();
+  ASSERT_TRUE(writer->write("hel"));
+  ASSERT_TRUE(writer->write("lo"));
+  EXPECT_EQ(files_in("blobs/sha256"), 0u) << "nothing is visible before the commit";
+  auto stored = writer->commit(Digest::of("hello"), 5);
+  ASSERT_TRUE(stored) << stored.error().to_string();
+  EXPECT_EQ(stored->digest, Digest::of("hello"));
+  EXPECT_EQ(stored->size, 5u);
+  EXPECT_TRUE(stored->created);
+  EXPECT_EQ(store.size(stored->digest).value(), 5u);
+
+  auto again = store.writer().value();
+  ASSERT_TRUE(again.write("hello"));
+  auto second = again.commit();
+  ASSERT_TRUE(second);
+  EXPECT_FALSE(second->created) << "the store already held it";
+}
+
+TEST_F(BlobStoreTest, WriterRefusesMoreThanItsLimitAndAMismatchedCommit) {
+  auto store = BlobStore::open(root_).value();
+  auto limited = store.writer(4).value();
+  ASSERT_TRUE(limited.write("abcd"));
+  auto over = limited.write("e");
+  ASSERT_FALSE(over);
+  EXPECT_EQ(over.error().code(), Errc::Corrupt);
+
+  auto writer = store.writer().value();
+  ASSERT_TRUE(writer.write("data"));
+  auto stored = writer.commit(Digest::of("other"));
+  ASSERT_FALSE(stored);
+  EXPECT_EQ(stored.error().code(), Errc::Corrupt);
+  EXPECT_EQ(files_in("blobs/sha256"), 0u);
+  EXPECT_EQ(files_in("tmp"), 0u);
+}
+
+TEST_F(BlobStoreTest, OpenBlobAndSizeOfAMissingBlobAreNotFound) {
+  auto store = BlobStore::open(root_).value();
+  EXPECT_EQ(store.open_blob(Digest::of("x")).error().code(), Errc::NotFound);
+  EXPECT_EQ(store.size(Digest::of("x")).error().code(), Errc::NotFound);
+  Digest digest = store.put("x").value();
+  auto fd = store.open_blob(digest);
+  ASSERT_TRUE(fd) << fd.error().to_string();
+  EXPECT_EQ(sys::read_all(fd->get()).value(), "x");
+}
+
 }  // namespace
 }  // namespace quai::image

@@ -142,11 +142,12 @@ Result<ImageConfig> parse_image_config(std::string_view text, std::string_view o
 }
 
 bool is_layer_media_type(std::string_view type) {
-  for (std::string_view known : {media_type::kOciLayer, media_type::kOciLayerGzip,
-                                 media_type::kOciLayerZstd, media_type::kDockerLayerGzip}) {
+  for (std::string_view known :
+       {media_type::kOciLayer, media_type::kOciLayerGzip, media_type::kOciLayerZstd,
+        media_type::kDockerLayer, media_type::kDockerLayerGzip}) {
     if (type == known) return true;
   }
-  return type == "application/vnd.docker.image.rootfs.diff.tar";
+  return false;
 }
 
 }  // namespace quai::image

@@ -26,6 +26,8 @@ inline constexpr std::string_view kDockerManifest =
 inline constexpr std::string_view kDockerManifestList =
     "application/vnd.docker.distribution.manifest.list.v2+json";
 inline constexpr std::string_view kDockerConfig = "application/vnd.docker.container.image.v1+json";
+/// An uncompressed Docker layer: what a docker-archive holds (layer.tar).
+inline constexpr std::string_view kDockerLayer = "application/vnd.docker.image.rootfs.diff.tar";
 inline constexpr std::string_view kDockerLayerGzip =
     "application/vnd.docker.image.rootfs.diff.tar.gzip";
 }  // namespace media_type
