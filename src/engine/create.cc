@@ -61,7 +61,11 @@ Result<ContainerRecord> create_from_request(Engine& engine, const ContainerReque
   for (const auto& path : from_image.volumes) {
     if (covered_by_mount(record, path)) continue;
     auto volume = TRY(create_volume(engine, "", {}, true));
-    record.mounts.push_back({"volume", volume.name, path});
+    MountRequest anonymous;
+    anonymous.type = "volume";
+    anonymous.source = volume.name;
+    anonymous.target = path;
+    record.mounts.push_back(anonymous);
   }
   for (auto& m : record.mounts) {
     if (m.type == "volume" && m.source.empty()) m.source = TRY(create_volume(engine, "", {}, true)).name;

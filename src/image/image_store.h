@@ -13,6 +13,7 @@
 // Safe across processes: index updates hold images/index.lock; readers see whole files.
 
 #include <cstdint>
+#include <optional>
 #include <set>
 #include <string>
 #include <string_view>
@@ -92,8 +93,9 @@ class ImageStore {
 
   /// The image's layers, lowest first, unpacked.
   Result<std::vector<LayerInfo>> layers(const ImageRecord& image) const;
-  /// Unpacks a stored layer blob unless already there; checks its diff_id.
-  Result<LayerInfo> ensure_layer(const Descriptor& blob, const Digest& diff_id) const;
+  /// Unpacks a stored layer blob unless already there; checks its diff_id when given
+  /// (without one, as for an import, the blob is unpacked to learn it).
+  Result<LayerInfo> ensure_layer(const Descriptor& blob, const std::optional<Digest>& diff_id) const;
 
   /// Mark and sweep: blobs and layers that no image uses and no `pinned_layers` needs.
   Result<GcReport> collect_garbage(const std::set<Digest>& pinned_layers);

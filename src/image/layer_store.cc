@@ -27,8 +27,11 @@ Result<LayerInfo> ImageStore::read_layer(const Digest& diff_id) const {
   return LayerInfo{diff_id, dir + "/diff", TRY(reader.uint64("size"))};
 }
 
-Result<LayerInfo> ImageStore::ensure_layer(const Descriptor& blob, const Digest& diff_id) const {
-  if (auto present = read_layer(diff_id); present) return present;
+Result<LayerInfo> ImageStore::ensure_layer(const Descriptor& blob,
+                                           const std::optional<Digest>& expected) const {
+  if (expected) {
+    if (auto present = read_layer(*expected); present) return present;
+  }
   std::string origin = "layer " + blob.digest.str();
   if (!blobs_.has(blob.digest)) return fail(Errc::NotFound, "{}: blob missing", origin);
 
@@ -39,10 +42,11 @@ Result<LayerInfo> ImageStore::ensure_layer(const Descriptor& blob, const Digest&
   sys::UniqueFd blob_fd(::open(blobs_.path(blob.digest).c_str(), O_RDONLY | O_CLOEXEC));
   if (!diff_fd || !blob_fd) return fail_errno(errno, "{}: open", origin);
   auto unpacked = TRY(unpack_layer(blob_fd.get(), diff_fd.get(), {}, origin));
-  if (unpacked.diff_id != diff_id) {
+  if (expected && unpacked.diff_id != *expected) {
     return fail(Errc::Corrupt, "{}: content has diff_id {}, the image config says {}", origin,
-                unpacked.diff_id.str(), diff_id.str());
+                unpacked.diff_id.str(), expected->str());
   }
+  const Digest& diff_id = unpacked.diff_id;
   // One syncfs for the whole tree instead of an fsync per file: the layer becomes visible
   // (rename) only after everything in it is on disk.
   if (::syncfs(diff_fd.get()) != 0) return fail_errno(errno, "{}: syncfs", origin);

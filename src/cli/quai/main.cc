@@ -5,6 +5,9 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <map>
+#include <string>
+#include <vector>
 
 #include "base/log.h"
 #include "cli/quai/verbs.h"
@@ -31,8 +34,40 @@ Result<engine::Engine> open_engine(const Globals& globals) {
 
 }  // namespace quai::cli
 
+namespace {
+
+// "quai container ls" → "quai ps", "quai image rm" → "quai rmi": the management-command
+// forms Docker has, mapped onto the verbs.
+std::vector<std::string> canonical_arguments(int argc, char** argv) {
+  static const std::map<std::string, std::map<std::string, std::string>> kAliases = {
+      {"container", {{"ls", "ps"}, {"list", "ps"}, {"prune", "container-prune"}}},
+      {"image", {{"ls", "images"}, {"list", "images"}, {"rm", "rmi"}, {"remove", "rmi"},
+                 {"prune", "image-prune"}, {"inspect", "image-inspect"}, {"bootstrap", "image-bootstrap"}}}};
+  std::vector<std::string> args(argv, argv + argc);
+  for (size_t i = 1; i + 1 < args.size(); ++i) {
+    if (args[i].starts_with("-")) {
+      if (args[i] == "--root" || args[i] == "--runroot") ++i;
+      continue;
+    }
+    auto group = kAliases.find(args[i]);
+    if (group == kAliases.end()) break;
+    auto verb = group->second.find(args[i + 1]);
+    args[i + 1] = verb == group->second.end() ? args[i + 1] : verb->second;
+    args.erase(args.begin() + static_cast<long>(i));
+    break;
+  }
+  return args;
+}
+
+}  // namespace
+
 int main(int argc, char** argv) {
   using namespace quai::cli;
+  auto arguments = canonical_arguments(argc, argv);
+  std::vector<char*> pointers;
+  for (auto& a : arguments) pointers.push_back(a.data());
+  argc = static_cast<int>(pointers.size());
+  argv = pointers.data();
   ::signal(SIGPIPE, SIG_IGN);
   CLI::App app{"quai: containers, images and volumes", "quai"};
   app.require_subcommand(0, 1);

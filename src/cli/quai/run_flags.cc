@@ -140,6 +140,7 @@ std::string expand_env(const std::string& entry) {
 }  // namespace
 
 void add_run_flags(CLI::App& c, RunFlags& f) {
+  c.set_help_flag("--help", "Print usage");  // -h is --hostname, as in Docker
   c.add_flag("-d,--detach", f.detach, "Run in the background and print the container ID");
   c.add_flag("-i,--interactive", f.interactive, "Keep STDIN open");
   c.add_flag("-t,--tty", f.tty, "Allocate a pseudo-TTY");
