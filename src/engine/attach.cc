@@ -31,12 +31,12 @@ class RawTerminal {
   RawTerminal& operator=(const RawTerminal&) = delete;
 
  private:
-  struct termios saved_{};
+  struct termios saved_ {};
   bool active_ = false;
 };
 
 void send_window_size(int socket) {
-  struct winsize size{};
+  struct winsize size {};
   if (::ioctl(STDIN_FILENO, TIOCGWINSZ, &size) == 0 && size.ws_row > 0) {
     internal::send_frame(socket, Frame::Resize, fmt::format("{} {}", size.ws_row, size.ws_col));
   }
@@ -56,7 +56,8 @@ Result<std::optional<int>> attach_session(int socket, const AttachOptions& optio
       char buffer[16384];
       ssize_t n = ::read(STDIN_FILENO, buffer, sizeof buffer);
       if (n > 0) {
-        internal::send_frame(socket, Frame::Stdin, std::string_view(buffer, static_cast<size_t>(n)));
+        internal::send_frame(socket, Frame::Stdin,
+                             std::string_view(buffer, static_cast<size_t>(n)));
       } else {
         internal::send_frame(socket, Frame::StdinEof, "");
         stdin_open = false;

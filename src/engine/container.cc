@@ -26,7 +26,8 @@ Result<MountRequest> mount_from_json(const JsonReader& r) {
   m.source = TRY(text_or_empty(r, "Source"));
   m.target = TRY(r.string("Target"));
   m.read_only = TRY(r.boolean("ReadOnly", false));
-  if (r.has("BindOptions")) m.propagation = TRY(text_or_empty(TRY(r.object("BindOptions")), "Propagation"));
+  if (r.has("BindOptions"))
+    m.propagation = TRY(text_or_empty(TRY(r.object("BindOptions")), "Propagation"));
   if (r.has("TmpfsOptions")) {
     auto t = TRY(r.object("TmpfsOptions"));
     m.tmpfs_size = TRY(number_or_zero(t, "SizeBytes"));
@@ -38,13 +39,20 @@ Result<MountRequest> mount_from_json(const JsonReader& r) {
 Json config_to_json(const ContainerRecord& c) {
   Json volumes = Json::object();
   for (const auto& v : c.image_volumes) volumes[v] = Json::object();
-  return {{"Hostname", c.hostname},     {"User", c.user},
-          {"WorkingDir", c.working_dir}, {"Env", c.env},
-          {"Entrypoint", c.entrypoint},  {"Cmd", c.cmd},
-          {"Labels", c.labels},          {"StopSignal", c.stop_signal},
-          {"StopTimeout", c.stop_timeout}, {"Tty", c.tty},
-          {"OpenStdin", c.open_stdin},   {"AttachStdin", c.open_stdin},
-          {"Volumes", volumes},          {"Image", c.image}};
+  return {{"Hostname", c.hostname},
+          {"User", c.user},
+          {"WorkingDir", c.working_dir},
+          {"Env", c.env},
+          {"Entrypoint", c.entrypoint},
+          {"Cmd", c.cmd},
+          {"Labels", c.labels},
+          {"StopSignal", c.stop_signal},
+          {"StopTimeout", c.stop_timeout},
+          {"Tty", c.tty},
+          {"OpenStdin", c.open_stdin},
+          {"AttachStdin", c.open_stdin},
+          {"Volumes", volumes},
+          {"Image", c.image}};
 }
 
 Status config_from_json(const JsonReader& r, ContainerRecord& c) {
@@ -60,7 +68,8 @@ Status config_from_json(const JsonReader& r, ContainerRecord& c) {
   c.tty = TRY(r.boolean("Tty", false));
   c.open_stdin = TRY(r.boolean("OpenStdin", false));
   if (r.has("Volumes")) {
-    for (const auto& [path, _] : TRY(r.object("Volumes")).value().items()) c.image_volumes.push_back(path);
+    for (const auto& [path, _] : TRY(r.object("Volumes")).value().items())
+      c.image_volumes.push_back(path);
   }
   c.image = TRY(text_or_empty(r, "Image"));
   return ok();
@@ -68,23 +77,25 @@ Status config_from_json(const JsonReader& r, ContainerRecord& c) {
 
 Json host_config_to_json(const ContainerRecord& c) {
   Json ulimits = Json::array();
-  for (const auto& u : c.ulimits) ulimits.push_back({{"Name", u.name}, {"Soft", u.soft}, {"Hard", u.hard}});
+  for (const auto& u : c.ulimits)
+    ulimits.push_back({{"Name", u.name}, {"Soft", u.soft}, {"Hard", u.hard}});
   Json mounts = Json::array();
   for (const auto& m : c.mounts) mounts.push_back(mount_to_json(m));
-  return {{"AutoRemove", c.auto_remove},
-          {"ReadonlyRootfs", c.read_only},
-          {"Privileged", c.privileged},
-          {"Init", c.init},
-          {"NetworkMode", c.network_mode},
-          {"Memory", c.memory},
-          {"NanoCpus", c.nano_cpus},
-          {"PidsLimit", c.pids_limit},
-          {"Ulimits", ulimits},
-          {"CapAdd", c.cap_add},
-          {"CapDrop", c.cap_drop},
-          {"SecurityOpt", c.security_opt},
-          {"Mounts", mounts},
-          {"RestartPolicy", {{"Name", c.restart.name}, {"MaximumRetryCount", c.restart.max_retries}}}};
+  return {
+      {"AutoRemove", c.auto_remove},
+      {"ReadonlyRootfs", c.read_only},
+      {"Privileged", c.privileged},
+      {"Init", c.init},
+      {"NetworkMode", c.network_mode},
+      {"Memory", c.memory},
+      {"NanoCpus", c.nano_cpus},
+      {"PidsLimit", c.pids_limit},
+      {"Ulimits", ulimits},
+      {"CapAdd", c.cap_add},
+      {"CapDrop", c.cap_drop},
+      {"SecurityOpt", c.security_opt},
+      {"Mounts", mounts},
+      {"RestartPolicy", {{"Name", c.restart.name}, {"MaximumRetryCount", c.restart.max_retries}}}};
 }
 
 Status host_config_from_json(const JsonReader& r, ContainerRecord& c) {
@@ -142,8 +153,8 @@ Result<ContainerRecord> ContainerRecord::from_json(const Json& json, std::string
 }
 
 namespace {
-constexpr std::array<std::string_view, 6> kStatusNames = {"created", "running", "paused",
-                                                          "restarting", "exited", "dead"};
+constexpr std::array<std::string_view, 6> kStatusNames = {"created",    "running", "paused",
+                                                          "restarting", "exited",  "dead"};
 }
 
 std::string_view run_status_name(RunStatus status) {

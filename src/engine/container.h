@@ -25,7 +25,7 @@
 namespace quai::engine {
 
 struct MountRequest {
-  std::string type;  // bind, volume, tmpfs
+  std::string type;    // bind, volume, tmpfs
   std::string source;  // host path, volume name (empty: anonymous)
   std::string target;
   bool read_only = false;
@@ -101,7 +101,7 @@ struct ContainerRunState {
   bool stopped_by_user = false;  // a stop or kill: no restart, even for "always"
   int restart_count = 0;
   std::string error;
-  std::string started_at;   // RFC 3339; "0001-01-01T00:00:00Z" when never
+  std::string started_at;  // RFC 3339; "0001-01-01T00:00:00Z" when never
   std::string finished_at;
 
   Json to_json() const;

@@ -9,9 +9,11 @@ namespace {
 std::string env_key(const std::string& entry) { return entry.substr(0, entry.find('=')); }
 
 // Later entries replace earlier ones with the same key, keeping the first one's place.
-std::vector<std::string> merge_env(std::vector<std::string> base, const std::vector<std::string>& overrides) {
+std::vector<std::string> merge_env(std::vector<std::string> base,
+                                   const std::vector<std::string>& overrides) {
   for (const auto& entry : overrides) {
-    auto same = std::ranges::find_if(base, [&](const std::string& e) { return env_key(e) == env_key(entry); });
+    auto same = std::ranges::find_if(
+        base, [&](const std::string& e) { return env_key(e) == env_key(entry); });
     if (same != base.end()) {
       *same = entry;
     } else {
@@ -22,7 +24,8 @@ std::vector<std::string> merge_env(std::vector<std::string> base, const std::vec
 }
 
 bool covered_by_mount(const ContainerRecord& record, const std::string& path) {
-  return std::ranges::any_of(record.mounts, [&](const MountRequest& m) { return m.target == path; });
+  return std::ranges::any_of(record.mounts,
+                             [&](const MountRequest& m) { return m.target == path; });
 }
 
 }  // namespace
@@ -50,7 +53,7 @@ Result<ContainerRecord> create_from_request(Engine& engine, const ContainerReque
   record.working_dir = request.working_dir.empty() ? from_image.working_dir : request.working_dir;
   record.labels = from_image.labels;
   for (const auto& [key, value] : request.labels) record.labels[key] = value;
-  record.stop_signal = !request.stop_signal.empty() ? request.stop_signal
+  record.stop_signal = !request.stop_signal.empty()      ? request.stop_signal
                        : !from_image.stop_signal.empty() ? from_image.stop_signal
                                                          : "SIGTERM";
   record.stop_timeout = request.stop_timeout.value_or(10);
@@ -68,7 +71,8 @@ Result<ContainerRecord> create_from_request(Engine& engine, const ContainerReque
     record.mounts.push_back(anonymous);
   }
   for (auto& m : record.mounts) {
-    if (m.type == "volume" && m.source.empty()) m.source = TRY(create_volume(engine, "", {}, true)).name;
+    if (m.type == "volume" && m.source.empty())
+      m.source = TRY(create_volume(engine, "", {}, true)).name;
   }
   if (record.entrypoint.empty() && record.cmd.empty()) {
     return fail(Errc::InvalidArgument, "No command specified");

@@ -16,8 +16,8 @@ struct ContainerRequest {
   std::string image;
   std::string name;
   std::optional<std::vector<std::string>> entrypoint;  // --entrypoint "" clears it
-  std::vector<std::string> args;                        // after the image name
-  std::vector<std::string> env;                         // -e and --env-file, in order
+  std::vector<std::string> args;                       // after the image name
+  std::vector<std::string> env;                        // -e and --env-file, in order
   std::map<std::string, std::string> labels;
   std::string user, working_dir, hostname, stop_signal;
   std::optional<int> stop_timeout;

@@ -50,7 +50,8 @@ bool is_valid_container_name(std::string_view name) {
 Result<Engine> Engine::open(const EngineOptions& options) {
   std::string root = sys::clean_path(options.root);
   std::string run_root = options.run_root.empty() ? default_run_root(root) : options.run_root;
-  for (const char* dir : {"containers", "names", "volumes"}) TRY(sys::mkdir_p(root + "/" + dir, 0700));
+  for (const char* dir : {"containers", "names", "volumes"})
+    TRY(sys::mkdir_p(root + "/" + dir, 0700));
   TRY(sys::mkdir_p(run_root, 0700));
   auto images = TRY(image::ImageStore::open(root));
   return Engine(root, run_root, std::move(images));
@@ -67,7 +68,8 @@ Result<ContainerRecord> Engine::create_container(ContainerRecord draft) {
   if (draft.hostname.empty()) draft.hostname = std::string(store::short_id(draft.id));
   draft.created = image::rfc3339_now();
   auto work = TRY(images_.temp().make("container"));
-  for (const char* dir : {"upper", "work", "rootfs"}) TRY(sys::mkdir_p(work.path() + "/" + dir, 0755));
+  for (const char* dir : {"upper", "work", "rootfs"})
+    TRY(sys::mkdir_p(work.path() + "/" + dir, 0755));
   ContainerRunState state;
   TRY(store::write_json_file(work.path() + "/state.json", state.to_json()));
   // The name is claimed last, after the directory is whole: a name never points at a
@@ -110,7 +112,8 @@ Result<std::string> Engine::resolve_container_id(std::string_view name_or_id) {
     for (const auto& id : TRY(list_dir(root_ + "/containers"))) {
       if (!id.starts_with(name)) continue;
       if (!match.empty()) {
-        return fail(Errc::InvalidArgument, "multiple containers found with provided prefix: {}", name);
+        return fail(Errc::InvalidArgument, "multiple containers found with provided prefix: {}",
+                    name);
       }
       match = id;
     }
@@ -230,7 +233,8 @@ std::set<image::Digest> Engine::images_in_use() {
 std::set<image::Digest> Engine::pinned_layers() {
   std::set<image::Digest> pinned;
   if (auto views = list_containers(); views) {
-    for (const auto& view : *views) pinned.insert(view.record.layers.begin(), view.record.layers.end());
+    for (const auto& view : *views)
+      pinned.insert(view.record.layers.begin(), view.record.layers.end());
   }
   return pinned;
 }

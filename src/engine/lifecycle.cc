@@ -27,7 +27,9 @@ bool wait_gone(pid_t pid, uint64_t start_time, std::chrono::milliseconds timeout
   if (pid <= 0 || !sys::is_same_process_alive(pid, start_time)) return true;
   auto pidfd = sys::pidfd_open(pid);
   if (!pidfd) return true;
-  struct pollfd p{pidfd->get(), POLLIN, 0};
+  struct pollfd p {
+    pidfd->get(), POLLIN, 0
+  };
   int ms = timeout.count() < 0 ? -1 : static_cast<int>(timeout.count());
   while (true) {
     int ready = ::poll(&p, 1, ms);
@@ -39,7 +41,8 @@ bool wait_gone(pid_t pid, uint64_t start_time, std::chrono::milliseconds timeout
 // Waits until the monitor has recorded the end (it exits after that), or, when the
 // monitor is gone, until the container's init is.
 bool wait_stopped(const ContainerRunState& state, std::chrono::milliseconds timeout) {
-  if (state.monitor_pid > 0 && sys::is_same_process_alive(state.monitor_pid, state.monitor_start_time)) {
+  if (state.monitor_pid > 0 &&
+      sys::is_same_process_alive(state.monitor_pid, state.monitor_start_time)) {
     return wait_gone(state.monitor_pid, state.monitor_start_time, timeout);
   }
   return wait_gone(state.pid, state.pid_start_time, timeout);
@@ -69,7 +72,8 @@ int start_failure_exit_code(const Error& error) {
 }
 
 Result<sys::UniqueFd> start_container(Engine& engine, const ContainerView& view) {
-  if (is_live(view.state)) return fail(Errc::Busy, "container {} is already running", view.record.name);
+  if (is_live(view.state))
+    return fail(Errc::Busy, "container {} is already running", view.record.name);
   auto socket = TRY(spawn_monitor(engine, view.record));
   internal::ReceivedFrame frame;
   if (!internal::receive_frame(socket.get(), frame)) {
@@ -86,7 +90,8 @@ Status stop_container(Engine& engine, const ContainerView& view, std::optional<i
   if (!is_live(view.state)) return ok();
   TRY(mark_stopped_by_user(engine, view));
   int signal = SIGTERM;
-  if (!view.record.stop_signal.empty()) signal = TRY(runtime::parse_signal(view.record.stop_signal));
+  if (!view.record.stop_signal.empty())
+    signal = TRY(runtime::parse_signal(view.record.stop_signal));
   TRY(signal_init(view.state, signal));
   auto grace = std::chrono::seconds(timeout.value_or(view.record.stop_timeout));
   if (wait_stopped(view.state, grace)) return ok();
@@ -135,7 +140,8 @@ Status remove_container(Engine& engine, const ContainerView& view, bool force,
 Result<int> wait_container(Engine& engine, std::string_view name_or_id) {
   while (true) {
     auto view = TRY(engine.find_container(name_or_id));
-    if (!is_live(view.state) && view.state.status != RunStatus::Created) return view.state.exit_code;
+    if (!is_live(view.state) && view.state.status != RunStatus::Created)
+      return view.state.exit_code;
     if (view.state.status == RunStatus::Created || view.state.status == RunStatus::Restarting) {
       std::this_thread::sleep_for(std::chrono::milliseconds(100));
       continue;

@@ -21,8 +21,7 @@ int start_failure_exit_code(const Error& error);
 Status stop_container(Engine& engine, const ContainerView& view, std::optional<int> timeout);
 Status kill_container(Engine& engine, const ContainerView& view, int signal);
 /// Busy for a running container unless force (then it is killed first).
-Status remove_container(Engine& engine, const ContainerView& view, bool force,
-                        bool remove_volumes);
+Status remove_container(Engine& engine, const ContainerView& view, bool force, bool remove_volumes);
 /// Blocks until the container is not running and returns its exit code.
 Result<int> wait_container(Engine& engine, std::string_view name_or_id);
 

@@ -28,7 +28,7 @@ std::optional<LogEntry> parse_entry(std::string_view line) {
 Result<LogWriter> LogWriter::open(std::string path, uint64_t max_size) {
   sys::UniqueFd fd(::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640));
   if (!fd) return fail_errno(errno, "open log \"{}\"", path);
-  struct stat st{};
+  struct stat st {};
   ::fstat(fd.get(), &st);
   return LogWriter(std::move(path), std::move(fd), static_cast<uint64_t>(st.st_size), max_size);
 }
@@ -44,7 +44,8 @@ void LogWriter::append_entry(std::string_view stream, std::string_view line) {
 void LogWriter::rotate() {
   std::string old = path_ + ".1";
   ::rename(path_.c_str(), old.c_str());
-  sys::UniqueFd fd(::open(path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC, 0640));
+  sys::UniqueFd fd(
+      ::open(path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC, 0640));
   if (fd) {
     fd_ = std::move(fd);
     size_ = 0;

@@ -47,9 +47,9 @@ struct LogEntry {
 };
 
 struct LogQuery {
-  std::optional<size_t> tail;      // only the last N entries
-  std::string since;               // RFC 3339; entries at or after it
-  bool follow = false;             // keep reading until `keep_following` returns false
+  std::optional<size_t> tail;  // only the last N entries
+  std::string since;           // RFC 3339; entries at or after it
+  bool follow = false;         // keep reading until `keep_following` returns false
   std::function<bool()> keep_following;
 };
 

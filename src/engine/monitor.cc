@@ -44,9 +44,10 @@ Status redirect(int from, int to) {
 
 Result<sys::UniqueFd> listen_attach_socket(const std::string& path) {
   sys::UniqueFd fd(::socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
-  struct sockaddr_un address{};
+  struct sockaddr_un address {};
   address.sun_family = AF_UNIX;
-  if (path.size() >= sizeof address.sun_path) return fail(Errc::InvalidArgument, "socket path too long: {}", path);
+  if (path.size() >= sizeof address.sun_path)
+    return fail(Errc::InvalidArgument, "socket path too long: {}", path);
   path.copy(address.sun_path, path.size());
   ::unlink(path.c_str());
   if (::bind(fd.get(), reinterpret_cast<sockaddr*>(&address), sizeof address) != 0 ||
@@ -120,13 +121,15 @@ Result<runtime::Launched> Monitor::create(Stdio& stdio) {
   sys::UniqueFd console_peer;
   if (record_.tty) {
     int pair[2];
-    if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pair) != 0) return fail_errno(errno, "socketpair");
+    if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pair) != 0)
+      return fail_errno(errno, "socketpair");
     stdio.out = sys::UniqueFd(pair[0]);
     console_peer = sys::UniqueFd(pair[1]);
     options.console_socket_fd = console_peer.get();
   } else {
     int out[2], err[2], in[2] = {-1, -1};
-    if (::pipe2(out, O_CLOEXEC) != 0 || ::pipe2(err, O_CLOEXEC) != 0) return fail_errno(errno, "pipe");
+    if (::pipe2(out, O_CLOEXEC) != 0 || ::pipe2(err, O_CLOEXEC) != 0)
+      return fail_errno(errno, "pipe");
     if (record_.open_stdin && ::pipe2(in, O_CLOEXEC) != 0) return fail_errno(errno, "pipe");
     stdio.out = sys::UniqueFd(out[0]);
     stdio.err = sys::UniqueFd(err[0]);
@@ -162,7 +165,8 @@ void Monitor::fail_start(const Error& error) {
   if (error.message().find("executable file not found") != std::string::npos ||
       error.message().find("no such file") != std::string::npos) {
     code = 127;
-  } else if (error.code() == Errc::NotFound && error.to_string().find("exec") != std::string::npos) {
+  } else if (error.code() == Errc::NotFound &&
+             error.to_string().find("exec") != std::string::npos) {
     code = 127;
   } else if (error.code() == Errc::PermissionDenied) {
     code = 126;
@@ -197,7 +201,7 @@ void Monitor::handle_client(size_t index, Stdio& stdio) {
   } else if (frame.type == Frame::StdinEof && !record_.tty) {
     stdio.in.reset();
   } else if (frame.type == Frame::Resize && record_.tty) {
-    struct winsize size{};
+    struct winsize size {};
     if (std::sscanf(frame.payload.c_str(), "%hu %hu", &size.ws_row, &size.ws_col) == 2) {
       ::ioctl(stdio.out.get(), TIOCSWINSZ, &size);
     }
@@ -219,8 +223,10 @@ int Monitor::supervise(runtime::Launched& launched, Stdio& stdio) {
     int ready = ::poll(fds.data(), fds.size(), exited ? 0 : -1);
     if (ready < 0 && errno == EINTR) continue;
     bool output_seen = false;
-    if (fds[1].revents & POLLIN) relay_output(stdio.out.get(), "stdout", Frame::Stdout), output_seen = true;
-    if (fds[2].revents & POLLIN) relay_output(stdio.err.get(), "stderr", Frame::Stderr), output_seen = true;
+    if (fds[1].revents & POLLIN)
+      relay_output(stdio.out.get(), "stdout", Frame::Stdout), output_seen = true;
+    if (fds[2].revents & POLLIN)
+      relay_output(stdio.err.get(), "stderr", Frame::Stderr), output_seen = true;
     if ((fds[1].revents & (POLLHUP | POLLERR)) && !(fds[1].revents & POLLIN)) stdio.out.reset();
     if ((fds[2].revents & (POLLHUP | POLLERR)) && !(fds[2].revents & POLLIN)) stdio.err.reset();
     if (fds[3].revents & POLLIN) {
@@ -275,7 +281,8 @@ int Monitor::run() {
     Stdio stdio;
     auto launched = create(stdio);
     if (launched) {
-      if (auto started = runtime::start_container(engine_.runtime_options(), record_.id); !started) {
+      if (auto started = runtime::start_container(engine_.runtime_options(), record_.id);
+          !started) {
         (void)runtime::delete_container(engine_.runtime_options(), record_.id, true);
         launched = std::unexpected(started.error());
       }
@@ -312,7 +319,8 @@ int Monitor::run() {
     // Docker's back-off: 100 ms, doubling per restart, at most a minute.
     ++restart_count_;
     auto delay = std::chrono::milliseconds(100) * (1 << std::min(restart_count_, 10));
-    std::this_thread::sleep_for(std::min<std::chrono::milliseconds>(delay, std::chrono::minutes(1)));
+    std::this_thread::sleep_for(
+        std::min<std::chrono::milliseconds>(delay, std::chrono::minutes(1)));
   }
   ::umount2((engine_.container_dir(record_.id) + "/rootfs").c_str(), MNT_DETACH);
   ::unlink(engine_.attach_socket(record_.id).c_str());

@@ -13,15 +13,14 @@ namespace quai::engine {
 namespace {
 
 constexpr std::array<std::string_view, 24> kAdjectives = {
-    "agile",  "bold",   "brave",  "calm",    "clever", "eager",  "fancy",  "gentle",
-    "happy",  "jolly",  "keen",   "lucid",   "merry",  "nimble", "patient", "quiet",
-    "rapid",  "serene", "sharp",  "steady",  "sunny",  "tender", "vivid",  "witty"};
+    "agile", "bold",   "brave", "calm",   "clever", "eager",  "fancy",   "gentle",
+    "happy", "jolly",  "keen",  "lucid",  "merry",  "nimble", "patient", "quiet",
+    "rapid", "serene", "sharp", "steady", "sunny",  "tender", "vivid",   "witty"};
 
 constexpr std::array<std::string_view, 24> kSurnames = {
-    "babbage",  "bohr",    "curie",     "darwin",  "dijkstra", "einstein", "euler",
-    "faraday",  "fermi",   "galileo",   "gauss",   "hopper",   "kepler",   "knuth",
-    "lamport",  "liskov",  "lovelace",  "maxwell", "newton",   "noether",  "pascal",
-    "ritchie",  "thompson", "turing"};
+    "babbage",  "bohr",    "curie",  "darwin",  "dijkstra", "einstein", "euler",    "faraday",
+    "fermi",    "galileo", "gauss",  "hopper",  "kepler",   "knuth",    "lamport",  "liskov",
+    "lovelace", "maxwell", "newton", "noether", "pascal",   "ritchie",  "thompson", "turing"};
 
 uint32_t random_number() {
   uint32_t value = 0;

@@ -24,7 +24,8 @@ std::string overlay_options(Engine& engine, const ContainerRecord& record) {
 std::string hosts_file(const std::string& hostname) {
   return "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n"
          "fe00::0\tip6-localnet\nff00::0\tip6-mcastprefix\nff02::1\tip6-allnodes\n"
-         "ff02::2\tip6-allrouters\n127.0.1.1\t" + hostname + "\n";
+         "ff02::2\tip6-allrouters\n127.0.1.1\t" +
+         hostname + "\n";
 }
 
 std::vector<std::string> bind_options(const MountRequest& m) {
@@ -67,7 +68,9 @@ Result<std::vector<ResolvedMount>> resolve_mounts(Engine& engine, const Containe
   for (const auto& m : record.mounts) {
     if (m.type == "bind") {
       if (!sys::path_exists(m.source)) {
-        return fail(Errc::InvalidArgument, "invalid mount config for type \"bind\": bind source path does not exist: {}", m.source);
+        return fail(Errc::InvalidArgument,
+                    "invalid mount config for type \"bind\": bind source path does not exist: {}",
+                    m.source);
       }
       mounts.push_back({"bind", m.source, m.target, bind_options(m)});
     } else if (m.type == "volume") {

@@ -14,13 +14,34 @@ constexpr std::string_view kDefaultPath =
 
 Json base_mounts(const ContainerRecord& record) {
   Json mounts = Json::array({
-      {{"destination", "/proc"}, {"type", "proc"}, {"source", "proc"}, {"options", {"nosuid", "noexec", "nodev"}}},
-      {{"destination", "/dev"}, {"type", "tmpfs"}, {"source", "tmpfs"}, {"options", {"nosuid", "strictatime", "mode=755", "size=65536k"}}},
-      {{"destination", "/dev/pts"}, {"type", "devpts"}, {"source", "devpts"}, {"options", {"nosuid", "noexec", "newinstance", "ptmxmode=0666", "mode=0620", "gid=5"}}},
-      {{"destination", "/sys"}, {"type", "sysfs"}, {"source", "sysfs"}, {"options", {"nosuid", "noexec", "nodev", "ro"}}},
-      {{"destination", "/sys/fs/cgroup"}, {"type", "cgroup"}, {"source", "cgroup"}, {"options", {"nosuid", "noexec", "nodev", "relatime", "ro"}}},
-      {{"destination", "/dev/mqueue"}, {"type", "mqueue"}, {"source", "mqueue"}, {"options", {"nosuid", "noexec", "nodev"}}},
-      {{"destination", "/dev/shm"}, {"type", "tmpfs"}, {"source", "shm"}, {"options", {"nosuid", "noexec", "nodev", "mode=1777", "size=65536k"}}},
+      {{"destination", "/proc"},
+       {"type", "proc"},
+       {"source", "proc"},
+       {"options", {"nosuid", "noexec", "nodev"}}},
+      {{"destination", "/dev"},
+       {"type", "tmpfs"},
+       {"source", "tmpfs"},
+       {"options", {"nosuid", "strictatime", "mode=755", "size=65536k"}}},
+      {{"destination", "/dev/pts"},
+       {"type", "devpts"},
+       {"source", "devpts"},
+       {"options", {"nosuid", "noexec", "newinstance", "ptmxmode=0666", "mode=0620", "gid=5"}}},
+      {{"destination", "/sys"},
+       {"type", "sysfs"},
+       {"source", "sysfs"},
+       {"options", {"nosuid", "noexec", "nodev", "ro"}}},
+      {{"destination", "/sys/fs/cgroup"},
+       {"type", "cgroup"},
+       {"source", "cgroup"},
+       {"options", {"nosuid", "noexec", "nodev", "relatime", "ro"}}},
+      {{"destination", "/dev/mqueue"},
+       {"type", "mqueue"},
+       {"source", "mqueue"},
+       {"options", {"nosuid", "noexec", "nodev"}}},
+      {{"destination", "/dev/shm"},
+       {"type", "tmpfs"},
+       {"source", "shm"},
+       {"options", {"nosuid", "noexec", "nodev", "mode=1777", "size=65536k"}}},
   });
   if (record.privileged) {
     mounts[3]["options"] = {"nosuid", "noexec", "nodev", "rw"};
@@ -42,7 +63,8 @@ Json etc_file_mounts(const SpecInputs& inputs) {
 
 std::vector<std::string> container_env(const ContainerRecord& record) {
   std::vector<std::string> env;
-  bool has_path = std::ranges::any_of(record.env, [](const std::string& e) { return e.starts_with("PATH="); });
+  bool has_path =
+      std::ranges::any_of(record.env, [](const std::string& e) { return e.starts_with("PATH="); });
   if (!has_path) env.emplace_back(kDefaultPath);
   env.push_back("HOSTNAME=" + record.hostname);
   if (record.tty) env.emplace_back("TERM=xterm");
@@ -58,9 +80,10 @@ Json container_rlimits(const ContainerRecord& record) {
     std::string type = "RLIMIT_" + to_upper(u.name);
     int64_t hard = u.hard;
     if (type == "RLIMIT_NOFILE") {
-      struct rlimit host{};
+      struct rlimit host {};
       ::getrlimit(RLIMIT_NOFILE, &host);
-      if (host.rlim_max != RLIM_INFINITY) hard = std::min<int64_t>(hard, static_cast<int64_t>(host.rlim_max));
+      if (host.rlim_max != RLIM_INFINITY)
+        hard = std::min<int64_t>(hard, static_cast<int64_t>(host.rlim_max));
     }
     limits.push_back({{"type", type}, {"soft", std::min(u.soft, hard)}, {"hard", hard}});
   }
@@ -71,7 +94,8 @@ Json device_rules(bool privileged) {
   if (privileged) return Json::array({{{"allow", true}, {"access", "rwm"}}});
   Json rules = Json::array({{{"allow", false}, {"access", "rwm"}}});
   // The nodes the runtime creates in /dev, the pty multiplexer and its slaves.
-  const std::pair<int, int> kAllowed[] = {{1, 3}, {1, 5}, {1, 7}, {1, 8}, {1, 9}, {5, 0}, {5, 1}, {5, 2}, {136, -1}};
+  const std::pair<int, int> kAllowed[] = {{1, 3}, {1, 5}, {1, 7}, {1, 8},   {1, 9},
+                                          {5, 0}, {5, 1}, {5, 2}, {136, -1}};
   for (auto [major, minor] : kAllowed) {
     Json rule{{"allow", true}, {"type", "c"}, {"major", major}, {"access", "rwm"}};
     if (minor >= 0) rule["minor"] = minor;
@@ -93,7 +117,8 @@ Json resources(const ContainerRecord& record) {
 
 Json namespaces(const ContainerRecord& record) {
   Json list = Json::array();
-  for (const char* type : {"pid", "ipc", "uts", "mount", "cgroup"}) list.push_back({{"type", type}});
+  for (const char* type : {"pid", "ipc", "uts", "mount", "cgroup"})
+    list.push_back({{"type", type}});
   if (record.network_mode != "host") list.push_back({{"type", "network"}});
   return list;
 }
@@ -110,7 +135,8 @@ Result<std::optional<Json>> seccomp_profile(const ContainerRecord& record,
   }
   for (const auto& option : record.security_opt) {
     if (option.starts_with("seccomp=") || option.starts_with("seccomp:")) {
-      return TRY_CTX(load_seccomp_profile_file(option.substr(8), caps), "--security-opt {}", option);
+      return TRY_CTX(load_seccomp_profile_file(option.substr(8), caps), "--security-opt {}",
+                     option);
     }
   }
   return default_seccomp_profile(caps);
@@ -119,7 +145,10 @@ Result<std::optional<Json>> seccomp_profile(const ContainerRecord& record,
 Json user_mounts(const SpecInputs& inputs) {
   Json mounts = Json::array();
   for (const auto& m : inputs.mounts) {
-    mounts.push_back({{"destination", m.destination}, {"type", m.type}, {"source", m.source}, {"options", m.options}});
+    mounts.push_back({{"destination", m.destination},
+                      {"type", m.type},
+                      {"source", m.source},
+                      {"options", m.options}});
   }
   return mounts;
 }
@@ -135,11 +164,15 @@ Result<std::vector<std::string>> container_args(const ContainerRecord& record) {
 }
 
 Result<Json> build_oci_spec(const ContainerRecord& record, const SpecInputs& inputs) {
-  auto caps = record.privileged ? runtime::known_capabilities()
-                                : TRY(apply_capability_changes(default_capabilities(),
-                                                               record.cap_add, record.cap_drop));
+  auto caps =
+      record.privileged
+          ? runtime::known_capabilities()
+          : TRY(apply_capability_changes(default_capabilities(), record.cap_add, record.cap_drop));
   Json process{{"terminal", record.tty},
-               {"user", {{"uid", inputs.user.uid}, {"gid", inputs.user.gid}, {"additionalGids", inputs.user.additional_gids}}},
+               {"user",
+                {{"uid", inputs.user.uid},
+                 {"gid", inputs.user.gid},
+                 {"additionalGids", inputs.user.additional_gids}}},
                {"args", TRY(container_args(record))},
                {"env", container_env(record)},
                {"cwd", record.working_dir.empty() ? "/" : record.working_dir},

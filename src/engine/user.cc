@@ -76,9 +76,8 @@ Result<ResolvedUser> resolve_user(int rootfs_fd, std::string_view user) {
     if (auto gid = parse_id(group_part)) {
       resolved.gid = *gid;
     } else {
-      auto match = std::ranges::find_if(groups, [&](const auto& row) {
-        return row.size() >= 3 && row[0] == group_part;
-      });
+      auto match = std::ranges::find_if(
+          groups, [&](const auto& row) { return row.size() >= 3 && row[0] == group_part; });
       if (match == groups.end()) {
         return fail(Errc::InvalidArgument,
                     "unable to find group {}: no matching entries in group file", group_part);
@@ -90,7 +89,8 @@ Result<ResolvedUser> resolve_user(int rootfs_fd, std::string_view user) {
     if (row.size() < 4 || user_name.empty()) continue;
     for (auto member : split(row[3], ',')) {
       auto gid = parse_id(row[2]);
-      if (member == user_name && gid && *gid != resolved.gid) resolved.additional_gids.push_back(*gid);
+      if (member == user_name && gid && *gid != resolved.gid)
+        resolved.additional_gids.push_back(*gid);
     }
   }
   return resolved;

@@ -35,8 +35,8 @@ Result<Volume> read_volume(Engine& engine, const std::string& name) {
 bool is_valid_volume_name(std::string_view name) { return is_valid_container_name(name); }
 
 Json Volume::to_inspect_json() const {
-  return {{"CreatedAt", created}, {"Driver", "local"},    {"Labels", labels},
-          {"Mountpoint", data_path}, {"Name", name},     {"Options", Json::object()},
+  return {{"CreatedAt", created},    {"Driver", "local"}, {"Labels", labels},
+          {"Mountpoint", data_path}, {"Name", name},      {"Options", Json::object()},
           {"Scope", "local"}};
 }
 

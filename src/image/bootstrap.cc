@@ -28,7 +28,8 @@ Result<std::string> command_output(const std::string& command) {
 }
 
 Status make_busybox_tree(const std::string& root) {
-  for (const char* dir : {"bin", "sbin", "usr/bin", "usr/sbin", "etc", "proc", "sys", "dev", "tmp", "root", "var", "run", "home"}) {
+  for (const char* dir : {"bin", "sbin", "usr/bin", "usr/sbin", "etc", "proc", "sys", "dev", "tmp",
+                          "root", "var", "run", "home"}) {
     TRY(sys::mkdir_p(root + "/" + dir, 0755));
   }
   ::chmod((root + "/tmp").c_str(), 01777);
@@ -36,7 +37,8 @@ Status make_busybox_tree(const std::string& root) {
   TRY(sys::write_file_atomic(root + "/bin/busybox", binary, 0755, sys::Durability::Volatile));
   auto applets = TRY(command_output(std::string(kBusybox) + " --list-full"));
   for (const auto& applet : split(applets, '\n')) {
-    if (applet.empty() || applet == "bin/busybox" || applet.find("..") != std::string::npos) continue;
+    if (applet.empty() || applet == "bin/busybox" || applet.find("..") != std::string::npos)
+      continue;
     std::string path = root + "/" + applet;
     TRY(sys::mkdir_p(path.substr(0, path.rfind('/')), 0755));
     if (::symlink("/bin/busybox", path.c_str()) != 0 && errno != EEXIST) {
@@ -46,7 +48,9 @@ Status make_busybox_tree(const std::string& root) {
   auto volatile_write = [](const std::string& path, std::string_view text) {
     return sys::write_file_atomic(path, text, 0644, sys::Durability::Volatile);
   };
-  TRY(volatile_write(root + "/etc/passwd", "root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/nonexistent:/bin/false\n"));
+  TRY(volatile_write(
+      root + "/etc/passwd",
+      "root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/nonexistent:/bin/false\n"));
   TRY(volatile_write(root + "/etc/group", "root:x:0:\nnogroup:x:65534:\n"));
   return ok();
 }
@@ -55,7 +59,8 @@ Status make_busybox_tree(const std::string& root) {
 
 Result<ImageRecord> bootstrap_busybox(ImageStore& store, const std::string& name) {
   if (::access(kBusybox, X_OK) != 0) {
-    return fail(Errc::NotFound, "bootstrap busybox: {} not found (apt-get install busybox-static)", kBusybox);
+    return fail(Errc::NotFound, "bootstrap busybox: {} not found (apt-get install busybox-static)",
+                kBusybox);
   }
   auto work = TRY(store.temp().make("bootstrap"));
   TRY_CTX(make_busybox_tree(work.path() + "/rootfs"), "bootstrap busybox");
@@ -66,9 +71,11 @@ Result<ImageRecord> bootstrap_busybox(ImageStore& store, const std::string& name
   return import_directory(store, work.path() + "/rootfs", options);
 }
 
-Result<ImageRecord> bootstrap_debian(ImageStore& store, const std::string& name, const std::string& suite) {
+Result<ImageRecord> bootstrap_debian(ImageStore& store, const std::string& name,
+                                     const std::string& suite) {
   if (::access("/usr/sbin/debootstrap", X_OK) != 0) {
-    return fail(Errc::NotFound, "bootstrap debian: debootstrap not found (apt-get install debootstrap)");
+    return fail(Errc::NotFound,
+                "bootstrap debian: debootstrap not found (apt-get install debootstrap)");
   }
   auto mirror = TRY(command_output(
       "grep -hoE '^(deb|URIs:) +(\\[[^]]*\\] +)?https?://[^ ]+' /etc/apt/sources.list "
@@ -78,7 +85,8 @@ Result<ImageRecord> bootstrap_debian(ImageStore& store, const std::string& name,
   if (url.empty()) url = "http://deb.debian.org/debian";
   auto work = TRY(store.temp().make("bootstrap"));
   std::string rootfs = work.path() + "/rootfs";
-  TRY_CTX(command_output(fmt::format("debootstrap --variant=minbase {} '{}' '{}' >&2", suite, rootfs, url)),
+  TRY_CTX(command_output(
+              fmt::format("debootstrap --variant=minbase {} '{}' '{}' >&2", suite, rootfs, url)),
           "bootstrap debian");
   // What debootstrap leaves that an image should not carry.
   (void)sys::remove_tree(rootfs + "/var/cache/apt/archives");

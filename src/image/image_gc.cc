@@ -45,7 +45,7 @@ Result<std::string> hash_file(const std::string& path) {
 }
 
 uint64_t file_size(const std::string& path) {
-  struct stat st{};
+  struct stat st {};
   return ::stat(path.c_str(), &st) == 0 ? static_cast<uint64_t>(st.st_size) : 0;
 }
 
@@ -112,18 +112,22 @@ Result<CheckReport> ImageStore::check(const std::set<Digest>& pinned_layers) con
   std::string blob_dir = root_ + "/blobs/sha256";
   for (const auto& hex : TRY(directory_entries(blob_dir))) {
     auto actual = hash_file(blob_dir + "/" + hex);
-    if (!actual || *actual != hex) problem(fmt::format("blob sha256:{}: content does not match", hex));
-    if (!live_blobs.contains(Digest::from_hex(hex))) problem(fmt::format("orphan blob sha256:{}", hex));
+    if (!actual || *actual != hex)
+      problem(fmt::format("blob sha256:{}: content does not match", hex));
+    if (!live_blobs.contains(Digest::from_hex(hex)))
+      problem(fmt::format("orphan blob sha256:{}", hex));
   }
   for (const auto& digest : live_blobs) {
     if (!blobs_.has(digest)) problem(fmt::format("missing blob {}", digest.str()));
   }
   for (const auto& hex : TRY(directory_entries(root_ + "/layers"))) {
     if (!read_layer(Digest::from_hex(hex))) problem(fmt::format("incomplete layer sha256:{}", hex));
-    if (!live_layers.contains(Digest::from_hex(hex))) problem(fmt::format("orphan layer sha256:{}", hex));
+    if (!live_layers.contains(Digest::from_hex(hex)))
+      problem(fmt::format("orphan layer sha256:{}", hex));
   }
   for (const auto& digest : live_layers) {
-    if (!sys::is_directory(layer_dir(digest))) problem(fmt::format("missing layer {}", digest.str()));
+    if (!sys::is_directory(layer_dir(digest)))
+      problem(fmt::format("missing layer {}", digest.str()));
   }
   for (const auto& name : TRY(directory_entries(temp_.dir()))) {
     if (store::FileLock::try_acquire(temp_.dir() + "/" + name, store::LockMode::Shared)) {

@@ -31,7 +31,8 @@ Result<ImageRecord> record_from_json(const JsonReader& r) {
 // The stored form of a name: "busybox" → "docker.io/library/busybox:latest".
 Result<std::string> normalise_name(std::string_view name) {
   auto reference = TRY(parse_reference(name));
-  if (reference.digest) return fail(Errc::InvalidArgument, "\"{}\": a tag cannot hold a digest", name);
+  if (reference.digest)
+    return fail(Errc::InvalidArgument, "\"{}\": a tag cannot hold a digest", name);
   return reference.with_default_tag().str();
 }
 
@@ -39,8 +40,7 @@ void remove_name(std::vector<ImageRecord>& images, const std::string& name) {
   for (auto& image : images) std::erase(image.names, name);
 }
 
-std::vector<ImageRecord>::iterator find_by_id(std::vector<ImageRecord>& images,
-                                               const Digest& id) {
+std::vector<ImageRecord>::iterator find_by_id(std::vector<ImageRecord>& images, const Digest& id) {
   return std::ranges::find_if(images, [&](const ImageRecord& i) { return i.id == id; });
 }
 
@@ -72,13 +72,12 @@ Result<const ImageRecord*> find_in(const std::vector<ImageRecord>& images,
 }  // namespace
 
 std::string rfc3339_now() {
-  struct timespec now{};
+  struct timespec now {};
   ::clock_gettime(CLOCK_REALTIME, &now);
-  struct tm utc{};
+  struct tm utc {};
   ::gmtime_r(&now.tv_sec, &utc);
   return fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:09}Z", utc.tm_year + 1900,
-                     utc.tm_mon + 1, utc.tm_mday, utc.tm_hour, utc.tm_min, utc.tm_sec,
-                     now.tv_nsec);
+                     utc.tm_mon + 1, utc.tm_mday, utc.tm_hour, utc.tm_min, utc.tm_sec, now.tv_nsec);
 }
 
 Result<ImageStore> ImageStore::open(const std::string& root) {
@@ -206,7 +205,8 @@ Result<RemoveReport> ImageStore::remove(std::string_view name_or_id, bool force,
     report.deleted.push_back(image.id);
   }
   for (const auto& untagged : report.untagged) remove_name(images, untagged);
-  std::erase_if(images, [&](const ImageRecord& i) { return !report.deleted.empty() && i.id == image.id; });
+  std::erase_if(images,
+                [&](const ImageRecord& i) { return !report.deleted.empty() && i.id == image.id; });
   TRY(write_index(images));
   return report;
 }

@@ -37,7 +37,7 @@ struct ImageRecord {
 
 struct LayerInfo {
   Digest diff_id = Digest::of("");
-  std::string path;  // <root>/layers/<hex>/diff
+  std::string path;   // <root>/layers/<hex>/diff
   uint64_t size = 0;  // bytes on disk
 };
 
@@ -95,7 +95,8 @@ class ImageStore {
   Result<std::vector<LayerInfo>> layers(const ImageRecord& image) const;
   /// Unpacks a stored layer blob unless already there; checks its diff_id when given
   /// (without one, as for an import, the blob is unpacked to learn it).
-  Result<LayerInfo> ensure_layer(const Descriptor& blob, const std::optional<Digest>& diff_id) const;
+  Result<LayerInfo> ensure_layer(const Descriptor& blob,
+                                 const std::optional<Digest>& diff_id) const;
 
   /// Mark and sweep: blobs and layers that no image uses and no `pinned_layers` needs.
   Result<GcReport> collect_garbage(const std::set<Digest>& pinned_layers);

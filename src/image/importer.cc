@@ -16,7 +16,8 @@ namespace {
 Result<std::vector<std::string>> command_form(std::string_view text) {
   if (text.starts_with('[')) {
     auto json = Json::parse(text, nullptr, false);
-    if (json.is_discarded() || !json.is_array()) return fail(Errc::InvalidArgument, "invalid JSON array: {}", text);
+    if (json.is_discarded() || !json.is_array())
+      return fail(Errc::InvalidArgument, "invalid JSON array: {}", text);
     std::vector<std::string> args;
     for (const auto& item : json) {
       if (!item.is_string()) return fail(Errc::InvalidArgument, "invalid JSON array: {}", text);
@@ -31,7 +32,11 @@ Json config_document(const ContainerConfig& c) {
   Json exposed = Json::object(), volumes = Json::object();
   for (const auto& port : c.exposed_ports) exposed[port] = Json::object();
   for (const auto& volume : c.volumes) volumes[volume] = Json::object();
-  Json j{{"Env", c.env}, {"Cmd", c.cmd}, {"WorkingDir", c.working_dir}, {"User", c.user}, {"Labels", c.labels}};
+  Json j{{"Env", c.env},
+         {"Cmd", c.cmd},
+         {"WorkingDir", c.working_dir},
+         {"User", c.user},
+         {"Labels", c.labels}};
   if (!c.entrypoint.empty()) j["Entrypoint"] = c.entrypoint;
   if (!exposed.empty()) j["ExposedPorts"] = exposed;
   if (!volumes.empty()) j["Volumes"] = volumes;
@@ -41,9 +46,12 @@ Json config_document(const ContainerConfig& c) {
 
 std::string layer_media_type(Compression compression) {
   switch (compression) {
-    case Compression::Gzip: return std::string(media_type::kOciLayerGzip);
-    case Compression::Zstd: return std::string(media_type::kOciLayerZstd);
-    case Compression::None: break;
+    case Compression::Gzip:
+      return std::string(media_type::kOciLayerGzip);
+    case Compression::Zstd:
+      return std::string(media_type::kOciLayerZstd);
+    case Compression::None:
+      break;
   }
   return std::string(media_type::kOciLayer);
 }
@@ -70,8 +78,10 @@ Result<ContainerConfig> apply_changes(ContainerConfig c, const std::vector<std::
       c.entrypoint = TRY_CTX(command_form(rest), "change \"{}\"", change);
     } else if (instruction == "ENV") {
       auto eq = rest.find_first_of("= ");
-      if (eq == std::string_view::npos) return fail(Errc::InvalidArgument, "change \"{}\": ENV needs a value", change);
-      c.env.push_back(std::string(rest.substr(0, eq)) + "=" + std::string(trim(rest.substr(eq + 1))));
+      if (eq == std::string_view::npos)
+        return fail(Errc::InvalidArgument, "change \"{}\": ENV needs a value", change);
+      c.env.push_back(std::string(rest.substr(0, eq)) + "=" +
+                      std::string(trim(rest.substr(eq + 1))));
     } else if (instruction == "WORKDIR") {
       c.working_dir = rest;
     } else if (instruction == "USER") {
@@ -83,11 +93,13 @@ Result<ContainerConfig> apply_changes(ContainerConfig c, const std::vector<std::
       c.volumes.emplace_back(rest);
     } else if (instruction == "LABEL") {
       auto eq = rest.find('=');
-      c.labels[std::string(rest.substr(0, eq))] = eq == std::string_view::npos ? "" : std::string(rest.substr(eq + 1));
+      c.labels[std::string(rest.substr(0, eq))] =
+          eq == std::string_view::npos ? "" : std::string(rest.substr(eq + 1));
     } else if (instruction == "STOPSIGNAL") {
       c.stop_signal = rest;
     } else {
-      return fail(Errc::InvalidArgument, "change \"{}\": {} is not a supported instruction", change, instruction);
+      return fail(Errc::InvalidArgument, "change \"{}\": {} is not a supported instruction", change,
+                  instruction);
     }
   }
   return c;
@@ -101,12 +113,14 @@ Result<ImageRecord> import_tarball(ImageStore& store, int fd, const ImportOption
   auto marker = TRY(store.temp().make("import"));
   Digest blob = TRY_CTX(store.blobs().ingest(fd), "import: store the layer");
   Descriptor layer{layer_media_type(TRY(blob_compression(store.blobs(), blob))), blob, 0, {}, {}};
-  struct stat st{};
-  if (::stat(store.blobs().path(blob).c_str(), &st) != 0) return fail_errno(errno, "stat blob {}", blob.str());
+  struct stat st {};
+  if (::stat(store.blobs().path(blob).c_str(), &st) != 0)
+    return fail_errno(errno, "stat blob {}", blob.str());
   layer.size = static_cast<int64_t>(st.st_size);
   auto info = TRY(store.ensure_layer(layer, std::nullopt));
   std::string now = rfc3339_now();
-  Json history{{"created", now}, {"created_by", options.created_by.empty() ? "quai import" : options.created_by}};
+  Json history{{"created", now},
+               {"created_by", options.created_by.empty() ? "quai import" : options.created_by}};
   if (!options.message.empty()) history["comment"] = options.message;
   Json config_json{{"architecture", "amd64"},
                    {"os", "linux"},
@@ -116,15 +130,21 @@ Result<ImageRecord> import_tarball(ImageStore& store, int fd, const ImportOption
                    {"history", {history}}};
   std::string config_text = config_json.dump();
   Digest config_digest = TRY(store.blobs().put(config_text));
-  Json manifest{{"schemaVersion", 2},
-                {"mediaType", media_type::kOciManifest},
-                {"config", {{"mediaType", media_type::kOciConfig}, {"digest", config_digest.str()}, {"size", config_text.size()}}},
-                {"layers", {{{"mediaType", layer.media_type}, {"digest", blob.str()}, {"size", layer.size}}}}};
+  Json manifest{
+      {"schemaVersion", 2},
+      {"mediaType", media_type::kOciManifest},
+      {"config",
+       {{"mediaType", media_type::kOciConfig},
+        {"digest", config_digest.str()},
+        {"size", config_text.size()}}},
+      {"layers",
+       {{{"mediaType", layer.media_type}, {"digest", blob.str()}, {"size", layer.size}}}}};
   Digest manifest_digest = TRY(store.blobs().put(manifest.dump()));
   return store.add(manifest_digest, options.names);
 }
 
-Result<ImageRecord> import_directory(ImageStore& store, const std::string& dir, const ImportOptions& options) {
+Result<ImageRecord> import_directory(ImageStore& store, const std::string& dir,
+                                     const ImportOptions& options) {
   sys::UniqueFd dir_fd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
   if (!dir_fd) return fail_errno(errno, "import: open \"{}\"", dir);
   auto work = TRY(store.temp().make("pack"));

@@ -15,19 +15,22 @@ struct ImportOptions {
   std::vector<std::string> changes;  // Dockerfile instructions: CMD, ENV, WORKDIR, …
   std::string message;               // the history comment
   std::vector<std::string> names;
-  std::string created_by;            // the history line
+  std::string created_by;  // the history line
 };
 
 /// Applies `-c/--change` instructions to a config; InvalidArgument names the instruction.
-Result<ContainerConfig> apply_changes(ContainerConfig config, const std::vector<std::string>& changes);
+Result<ContainerConfig> apply_changes(ContainerConfig config,
+                                      const std::vector<std::string>& changes);
 /// A layer tarball (plain, gzip or zstd) read from fd → a one-layer image.
 Result<ImageRecord> import_tarball(ImageStore& store, int fd, const ImportOptions& options);
 /// A directory's content → a one-layer image.
-Result<ImageRecord> import_directory(ImageStore& store, const std::string& dir, const ImportOptions& options);
+Result<ImageRecord> import_directory(ImageStore& store, const std::string& dir,
+                                     const ImportOptions& options);
 
 /// busybox from the host's busybox-static: every applet linked, /etc/passwd and group.
 Result<ImageRecord> bootstrap_busybox(ImageStore& store, const std::string& name);
 /// Debian through debootstrap (minbase) with the host's own apt mirror.
-Result<ImageRecord> bootstrap_debian(ImageStore& store, const std::string& name, const std::string& suite);
+Result<ImageRecord> bootstrap_debian(ImageStore& store, const std::string& name,
+                                     const std::string& suite);
 
 }  // namespace quai::image

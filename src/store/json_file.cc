@@ -9,8 +9,7 @@ Result<Json> read_json_file(const std::string& path) {
   return document;
 }
 
-Status write_json_file(const std::string& path, const Json& document,
-                       sys::Durability durability) {
+Status write_json_file(const std::string& path, const Json& document, sys::Durability durability) {
   return sys::write_file_atomic(path, document.dump(), 0600, durability);
 }
 

@@ -15,14 +15,18 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/personality.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/sysmacros.h>
 #include <sys/types.h>
 #include <sys/utsname.h>
@@ -395,9 +399,59 @@ static void cmd_exec(char** a) {
   a[n] = saved;
 }
 
+/* Probes for `syscall NAME`. Each passes arguments chosen so that a call seccomp lets
+ * through gets an answer other than EPERM from the kernel where it can (ENODEV, EFAULT,
+ * EOPNOTSUPP, ...), and none changes anything outside this process. */
+static long probe_clone_newns(void) {
+  long pid = syscall(SYS_clone, (unsigned long)(CLONE_NEWNS | SIGCHLD), 0L, 0L, 0L, 0L);
+  if (pid == 0) _exit(0);
+  if (pid > 0) waitpid((pid_t)pid, NULL, 0);
+  return pid < 0 ? -1 : 0;
+}
+static long probe_socket_vsock(void) {
+  long fd = syscall(SYS_socket, (long)AF_VSOCK, (long)SOCK_STREAM, 0L);
+  if (fd >= 0) close((int)fd);
+  return fd < 0 ? -1 : 0;
+}
+static long probe_getpid(void) { return syscall(SYS_getpid); }
+static long probe_mount(void) {
+  return syscall(SYS_mount, "none", "/", "quai-no-such-fs", 0UL, NULL);
+}
+static long probe_unshare_user(void) { return syscall(SYS_unshare, (long)CLONE_NEWUSER); }
+static long probe_unshare_mount(void) { return syscall(SYS_unshare, (long)CLONE_NEWNS); }
+static long probe_clone3(void) { return syscall(SYS_clone3, NULL, 0L); }
+static long probe_keyctl(void) { return syscall(SYS_keyctl, 0x7fffL, 0L, 0L, 0L, 0L); }
+static long probe_reboot(void) { return syscall(SYS_reboot, 0L, 0L, 0L, NULL); }
+static long probe_settime(void) { return syscall(SYS_clock_settime, (long)CLOCK_REALTIME, NULL); }
+static long probe_io_uring(void) { return syscall(SYS_io_uring_setup, 0L, NULL); }
+static long probe_no_aslr(void) { return syscall(SYS_personality, (long)ADDR_NO_RANDOMIZE); }
+
+/* clang-format off */
+static const struct { const char* name; long (*run)(void); } probes[] = {
+    {"getpid", probe_getpid},             {"mount", probe_mount},
+    {"unshare-user", probe_unshare_user}, {"unshare-mount", probe_unshare_mount},
+    {"clone-newns", probe_clone_newns},   {"clone3", probe_clone3},
+    {"keyctl", probe_keyctl},             {"reboot", probe_reboot},
+    {"settime", probe_settime},           {"io_uring_setup", probe_io_uring},
+    {"socket-vsock", probe_socket_vsock}, {"personality-no-aslr", probe_no_aslr},
+};
+/* clang-format on */
+
+static int find_probe(const char* name) {
+  for (size_t i = 0; i < sizeof probes / sizeof probes[0]; i++)
+    if (strcmp(probes[i].name, name) == 0) return (int)i;
+  return -1;
+}
+
+static void cmd_syscall(char** a) {
+  errno = 0;
+  long rc = probes[find_probe(a[0])].run(); /* already validated */
+  printf("syscall %s: %s\n", a[0], rc < 0 ? strerror(errno) : "ok");
+}
+
 /* ---- command table and driver ------------------------------------------- */
 
-enum arg_kind { ARG_NONE, ARG_TEXT, ARG_COUNT, ARG_STATUS, ARG_SECONDS, ARG_VARIADIC };
+enum arg_kind { ARG_NONE, ARG_TEXT, ARG_COUNT, ARG_STATUS, ARG_SECONDS, ARG_PROBE, ARG_VARIADIC };
 
 struct command {
   const char* name;
@@ -428,6 +482,7 @@ static const struct command commands[] = {
     {"exit", 1, ARG_STATUS, NULL, cmd_exit},
     {"kill-self", 1, ARG_COUNT, NULL, cmd_kill_self},
     {"exec", 1, ARG_VARIADIC, NULL, cmd_exec},
+    {"syscall", 1, ARG_PROBE, NULL, cmd_syscall},
 };
 /* clang-format on */
 
@@ -437,7 +492,7 @@ static void usage(void) {
     fprintf(stderr, " %s", commands[i].name);
   fputs(
       "\nargs: alloc MIB, fork N, sleep SECONDS, write PATH TEXT, read|ls|stat PATH,\n"
-      "      echo TEXT, exit N, kill-self SIG, exec PATH [ARGS...] [--]\n",
+      "      echo TEXT, exit N, kill-self SIG, exec PATH [ARGS...] [--], syscall PROBE\n",
       stderr);
   exit(2);
 }
@@ -473,6 +528,9 @@ static void validate(const struct command* c, const char* arg) {
         usage_error("'%s' needs a number of seconds, got '%s'", c->name, arg);
       break;
     }
+    case ARG_PROBE:
+      if (find_probe(arg) < 0) usage_error("'%s' has no probe named '%s'", c->name, arg);
+      break;
     default:
       break;
   }

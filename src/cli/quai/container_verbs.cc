@@ -27,12 +27,19 @@ std::string command_text(const engine::ContainerRecord& r, bool full) {
 
 std::string status_text(const engine::ContainerRunState& s) {
   switch (s.status) {
-    case RunStatus::Running: return "Up " + human_duration_since(s.started_at);
-    case RunStatus::Paused: return "Up " + human_duration_since(s.started_at) + " (Paused)";
-    case RunStatus::Restarting: return fmt::format("Restarting ({}) {} ago", s.exit_code, human_duration_since(s.finished_at));
-    case RunStatus::Exited: return fmt::format("Exited ({}) {} ago", s.exit_code, human_duration_since(s.finished_at));
-    case RunStatus::Dead: return "Dead";
-    case RunStatus::Created: return "Created";
+    case RunStatus::Running:
+      return "Up " + human_duration_since(s.started_at);
+    case RunStatus::Paused:
+      return "Up " + human_duration_since(s.started_at) + " (Paused)";
+    case RunStatus::Restarting:
+      return fmt::format("Restarting ({}) {} ago", s.exit_code,
+                         human_duration_since(s.finished_at));
+    case RunStatus::Exited:
+      return fmt::format("Exited ({}) {} ago", s.exit_code, human_duration_since(s.finished_at));
+    case RunStatus::Dead:
+      return "Dead";
+    case RunStatus::Created:
+      return "Created";
   }
   return "";
 }
@@ -40,18 +47,20 @@ std::string status_text(const engine::ContainerRunState& s) {
 Json inspect_json(const ContainerView& v) {
   Json j = v.record.to_json();
   const auto& s = v.state;
-  j["State"] = {{"Status", engine::run_status_name(s.status)},
-                {"Running", s.status == RunStatus::Running || s.status == RunStatus::Paused},
-                {"Paused", s.status == RunStatus::Paused},
-                {"Restarting", s.status == RunStatus::Restarting},
-                {"OOMKilled", s.oom_killed},
-                {"Dead", s.status == RunStatus::Dead},
-                {"Pid", s.pid},
-                {"ExitCode", s.exit_code},
-                {"Error", s.error},
-                {"StartedAt", s.started_at.empty() ? std::string(engine::kZeroTime) : s.started_at},
-                {"FinishedAt", s.finished_at.empty() ? std::string(engine::kZeroTime) : s.finished_at}};
-  j["Path"] = !v.record.entrypoint.empty() ? v.record.entrypoint[0] : (v.record.cmd.empty() ? "" : v.record.cmd[0]);
+  j["State"] = {
+      {"Status", engine::run_status_name(s.status)},
+      {"Running", s.status == RunStatus::Running || s.status == RunStatus::Paused},
+      {"Paused", s.status == RunStatus::Paused},
+      {"Restarting", s.status == RunStatus::Restarting},
+      {"OOMKilled", s.oom_killed},
+      {"Dead", s.status == RunStatus::Dead},
+      {"Pid", s.pid},
+      {"ExitCode", s.exit_code},
+      {"Error", s.error},
+      {"StartedAt", s.started_at.empty() ? std::string(engine::kZeroTime) : s.started_at},
+      {"FinishedAt", s.finished_at.empty() ? std::string(engine::kZeroTime) : s.finished_at}};
+  j["Path"] = !v.record.entrypoint.empty() ? v.record.entrypoint[0]
+                                           : (v.record.cmd.empty() ? "" : v.record.cmd[0]);
   Json args = Json::array();
   std::vector<std::string> all = v.record.entrypoint;
   all.insert(all.end(), v.record.cmd.begin(), v.record.cmd.end());
@@ -61,7 +70,11 @@ Json inspect_json(const ContainerView& v) {
   j["Driver"] = "overlay";
   Json mounts = Json::array();
   for (const auto& m : v.record.mounts) {
-    mounts.push_back({{"Type", m.type}, {"Name", m.type == "volume" ? m.source : ""}, {"Source", m.source}, {"Destination", m.target}, {"RW", !m.read_only}});
+    mounts.push_back({{"Type", m.type},
+                      {"Name", m.type == "volume" ? m.source : ""},
+                      {"Source", m.source},
+                      {"Destination", m.target},
+                      {"RW", !m.read_only}});
   }
   j["Mounts"] = mounts;
   return j;
@@ -70,16 +83,22 @@ Json inspect_json(const ContainerView& v) {
 bool matches_filter(const ContainerView& v, const std::vector<std::string>& filters) {
   for (const auto& filter : filters) {
     auto eq = filter.find('=');
-    std::string key = filter.substr(0, eq), value = eq == std::string::npos ? "" : filter.substr(eq + 1);
+    std::string key = filter.substr(0, eq),
+                value = eq == std::string::npos ? "" : filter.substr(eq + 1);
     if (key == "status" && engine::run_status_name(v.state.status) != value) return false;
     if (key == "name" && v.record.name.find(value) == std::string::npos) return false;
     if (key == "id" && !v.record.id.starts_with(value)) return false;
-    if (key == "exited" && (v.state.status != RunStatus::Exited || std::to_string(v.state.exit_code) != value)) return false;
-    if (key == "ancestor" && v.record.image != value && !v.record.image_id.hex().starts_with(value)) return false;
+    if (key == "exited" &&
+        (v.state.status != RunStatus::Exited || std::to_string(v.state.exit_code) != value))
+      return false;
+    if (key == "ancestor" && v.record.image != value && !v.record.image_id.hex().starts_with(value))
+      return false;
     if (key == "label") {
       auto leq = value.find('=');
       auto it = v.record.labels.find(value.substr(0, leq));
-      if (it == v.record.labels.end() || (leq != std::string::npos && it->second != value.substr(leq + 1))) return false;
+      if (it == v.record.labels.end() ||
+          (leq != std::string::npos && it->second != value.substr(leq + 1)))
+        return false;
     }
   }
   return true;
@@ -99,7 +118,8 @@ Result<int> list_containers(Globals& globals, const PsFlags& f) {
   if (!f.format.empty()) tmpl.emplace(f.format);
   std::string out;
   for (const auto& v : views) {
-    bool running = v.state.status == RunStatus::Running || v.state.status == RunStatus::Paused || v.state.status == RunStatus::Restarting;
+    bool running = v.state.status == RunStatus::Running || v.state.status == RunStatus::Paused ||
+                   v.state.status == RunStatus::Restarting;
     if (!f.all && !running) continue;
     if (!matches_filter(v, f.filters)) continue;
     std::string id = f.no_trunc ? v.record.id : std::string(store::short_id(v.record.id));
@@ -108,31 +128,51 @@ Result<int> list_containers(Globals& globals, const PsFlags& f) {
       continue;
     }
     std::map<std::string, std::string> fields = {
-        {"ID", id}, {"Image", v.record.image}, {"Command", command_text(v.record, f.no_trunc)},
-        {"CreatedAt", v.record.created}, {"RunningFor", human_duration_since(v.record.created) + " ago"},
-        {"Status", status_text(v.state)}, {"State", std::string(engine::run_status_name(v.state.status))},
-        {"Names", v.record.name}, {"Ports", ""}};
+        {"ID", id},
+        {"Image", v.record.image},
+        {"Command", command_text(v.record, f.no_trunc)},
+        {"CreatedAt", v.record.created},
+        {"RunningFor", human_duration_since(v.record.created) + " ago"},
+        {"Status", status_text(v.state)},
+        {"State", std::string(engine::run_status_name(v.state.status))},
+        {"Names", v.record.name},
+        {"Ports", ""}};
     if (tmpl) {
       out += tmpl->render(fields, inspect_json(v)) + "\n";
       continue;
     }
-    rows.push_back({fields["ID"], fields["Image"], fields["Command"], fields["RunningFor"], fields["Status"], "", fields["Names"]});
+    rows.push_back({fields["ID"], fields["Image"], fields["Command"], fields["RunningFor"],
+                    fields["Status"], "", fields["Names"]});
   }
   if (f.quiet || tmpl) {
     if (tmpl && tmpl->is_table()) {
-      std::fputs((tmpl->header({{"ID", "CONTAINER ID"}, {"Image", "IMAGE"}, {"Command", "COMMAND"}, {"RunningFor", "CREATED"}, {"Status", "STATUS"}, {"Names", "NAMES"}, {"State", "STATE"}, {"Ports", "PORTS"}}) + "\n").c_str(), stdout);
+      std::fputs((tmpl->header({{"ID", "CONTAINER ID"},
+                                {"Image", "IMAGE"},
+                                {"Command", "COMMAND"},
+                                {"RunningFor", "CREATED"},
+                                {"Status", "STATUS"},
+                                {"Names", "NAMES"},
+                                {"State", "STATE"},
+                                {"Ports", "PORTS"}}) +
+                  "\n")
+                     .c_str(),
+                 stdout);
     }
     std::fputs(out.c_str(), stdout);
     return 0;
   }
-  std::fputs(render_table({"CONTAINER ID", "IMAGE", "COMMAND", "CREATED", "STATUS", "PORTS", "NAMES"}, rows).c_str(), stdout);
+  std::fputs(render_table(
+                 {"CONTAINER ID", "IMAGE", "COMMAND", "CREATED", "STATUS", "PORTS", "NAMES"}, rows)
+                 .c_str(),
+             stdout);
   return 0;
 }
 
 // Runs `verb` on each named container, printing each name as Docker does; the status
 // is 1 if any failed.
-Result<int> for_each_container(Globals& globals, const std::vector<std::string>& names,
-                               const std::function<Status(engine::Engine&, const ContainerView&)>& verb) {
+Result<int> for_each_container(
+    Globals& globals, const std::vector<std::string>& names,
+    const std::function<Status(engine::Engine&, const ContainerView&)>& verb) {
   auto engine = TRY(open_engine(globals));
   int status = 0;
   for (const auto& name : names) {
@@ -163,7 +203,8 @@ Result<int> show_logs(Globals& globals, const LogsFlags& f) {
   std::string id = view.record.id;
   query.keep_following = [&engine, id] {
     auto current = engine.find_container(id);
-    return current && (current->state.status == RunStatus::Running || current->state.status == RunStatus::Restarting);
+    return current && (current->state.status == RunStatus::Running ||
+                       current->state.status == RunStatus::Restarting);
   };
   TRY(engine::read_logs(engine.log_path(view.record.id), query, [&](const engine::LogEntry& e) {
     FILE* out = e.stream == "stderr" ? stderr : stdout;
@@ -193,7 +234,9 @@ void add_container_verbs(CLI::App& app, Globals& globals, Action& action) {
   stop->add_option("CONTAINER", names)->required();
   stop->callback([&] {
     action = [&] {
-      return for_each_container(globals, names, [](engine::Engine& e, const ContainerView& v) { return engine::stop_container(e, v, timeout); });
+      return for_each_container(globals, names, [](engine::Engine& e, const ContainerView& v) {
+        return engine::stop_container(e, v, timeout);
+      });
     };
   });
 
@@ -202,12 +245,13 @@ void add_container_verbs(CLI::App& app, Globals& globals, Action& action) {
   restart->add_option("CONTAINER", names)->required();
   restart->callback([&] {
     action = [&] {
-      return for_each_container(globals, names, [](engine::Engine& e, const ContainerView& v) -> Status {
-        TRY(engine::stop_container(e, v, timeout));
-        auto fresh = TRY(e.find_container(v.record.id));
-        TRY(engine::start_container(e, fresh));
-        return ok();
-      });
+      return for_each_container(globals, names,
+                                [](engine::Engine& e, const ContainerView& v) -> Status {
+                                  TRY(engine::stop_container(e, v, timeout));
+                                  auto fresh = TRY(e.find_container(v.record.id));
+                                  TRY(engine::start_container(e, fresh));
+                                  return ok();
+                                });
     };
   });
 
@@ -218,7 +262,10 @@ void add_container_verbs(CLI::App& app, Globals& globals, Action& action) {
   kill->callback([&] {
     action = [&]() -> Result<int> {
       int number = TRY(runtime::parse_signal(signal));
-      return for_each_container(globals, names, [number](engine::Engine& e, const ContainerView& v) { return engine::kill_container(e, v, number); });
+      return for_each_container(globals, names,
+                                [number](engine::Engine& e, const ContainerView& v) {
+                                  return engine::kill_container(e, v, number);
+                                });
     };
   });
 
@@ -229,11 +276,14 @@ void add_container_verbs(CLI::App& app, Globals& globals, Action& action) {
   rm->add_option("CONTAINER", names)->required();
   rm->callback([&] {
     action = [&] {
-      return for_each_container(globals, names, [](engine::Engine& e, const ContainerView& v) { return engine::remove_container(e, v, force, volumes); });
+      return for_each_container(globals, names, [](engine::Engine& e, const ContainerView& v) {
+        return engine::remove_container(e, v, force, volumes);
+      });
     };
   });
 
-  auto* wait = app.add_subcommand("wait", "Block until one or more containers stop, then print their exit codes");
+  auto* wait = app.add_subcommand(
+      "wait", "Block until one or more containers stop, then print their exit codes");
   wait->add_option("CONTAINER", names)->required();
   wait->callback([&] {
     action = [&]() -> Result<int> {
@@ -246,7 +296,8 @@ void add_container_verbs(CLI::App& app, Globals& globals, Action& action) {
   static LogsFlags logs_flags;
   auto* logs = app.add_subcommand("logs", "Fetch the logs of a container");
   logs->add_flag("-f,--follow", logs_flags.follow, "Follow log output");
-  logs->add_option("-n,--tail", logs_flags.tail, "Number of lines to show from the end of the logs");
+  logs->add_option("-n,--tail", logs_flags.tail,
+                   "Number of lines to show from the end of the logs");
   logs->add_option("--since", logs_flags.since, "Show logs since timestamp");
   logs->add_flag("-t,--timestamps", logs_flags.timestamps, "Show timestamps");
   logs->add_option("CONTAINER", logs_flags.container)->required();
@@ -302,8 +353,10 @@ void add_container_verbs(CLI::App& app, Globals& globals, Action& action) {
       auto engine = TRY(open_engine(globals));
       std::printf("Deleted Containers:\n");
       for (const auto& view : TRY(engine.list_containers())) {
-        if (view.state.status != RunStatus::Exited && view.state.status != RunStatus::Created) continue;
-        if (engine::remove_container(engine, view, false, false)) std::printf("%s\n", view.record.id.c_str());
+        if (view.state.status != RunStatus::Exited && view.state.status != RunStatus::Created)
+          continue;
+        if (engine::remove_container(engine, view, false, false))
+          std::printf("%s\n", view.record.id.c_str());
       }
       return 0;
     };

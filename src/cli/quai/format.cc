@@ -10,7 +10,8 @@ std::string render_table(const std::vector<std::string>& header,
                          const std::vector<std::vector<std::string>>& rows) {
   std::vector<size_t> widths(header.size());
   auto widen = [&](const std::vector<std::string>& row) {
-    for (size_t i = 0; i < row.size() && i < widths.size(); ++i) widths[i] = std::max(widths[i], row[i].size());
+    for (size_t i = 0; i < row.size() && i < widths.size(); ++i)
+      widths[i] = std::max(widths[i], row[i].size());
   };
   widen(header);
   for (const auto& row : rows) widen(row);
@@ -43,7 +44,7 @@ std::string human_size(uint64_t bytes) {
 }
 
 int64_t parse_rfc3339(const std::string& text) {
-  struct tm t{};
+  struct tm t {};
   if (::strptime(text.c_str(), "%Y-%m-%dT%H:%M:%S", &t) == nullptr) return 0;
   return static_cast<int64_t>(::timegm(&t));
 }
@@ -72,8 +73,10 @@ Template::Template(std::string format) : body_(std::move(format)) {
     while (!body_.empty() && body_.front() == ' ') body_.erase(0, 1);
   }
   // The shell passes "\t" literally; Docker's templates turn it into a tab.
-  for (size_t at = body_.find("\\t"); at != std::string::npos; at = body_.find("\\t", at)) body_.replace(at, 2, "\t");
-  for (size_t at = body_.find("\\n"); at != std::string::npos; at = body_.find("\\n", at)) body_.replace(at, 2, "\n");
+  for (size_t at = body_.find("\\t"); at != std::string::npos; at = body_.find("\\t", at))
+    body_.replace(at, 2, "\t");
+  for (size_t at = body_.find("\\n"); at != std::string::npos; at = body_.find("\\n", at))
+    body_.replace(at, 2, "\n");
 }
 
 namespace {
@@ -117,7 +120,8 @@ std::string Template::header(const std::map<std::string, std::string>& titles) c
   });
 }
 
-std::string Template::render(const std::map<std::string, std::string>& fields, const Json& object) const {
+std::string Template::render(const std::map<std::string, std::string>& fields,
+                             const Json& object) const {
   return expand(body_, [&](const std::string& action) -> std::string {
     if (action == "json ." || action == "json .") return object.dump();
     if (action.starts_with("json .")) {

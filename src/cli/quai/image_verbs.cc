@@ -32,9 +32,11 @@ std::vector<Row> image_rows(engine::Engine& engine, const image::ImageRecord& im
   for (const auto& name : image.names) {
     auto reference = image::parse_reference(name);
     if (!reference) continue;
-    rows.push_back({reference->familiar_name(), reference->tag, image.id.short_id(), created, human_size(size)});
+    rows.push_back({reference->familiar_name(), reference->tag, image.id.short_id(), created,
+                    human_size(size)});
   }
-  if (rows.empty()) rows.push_back({"<none>", "<none>", image.id.short_id(), created, human_size(size)});
+  if (rows.empty())
+    rows.push_back({"<none>", "<none>", image.id.short_id(), created, human_size(size)});
   return rows;
 }
 
@@ -64,7 +66,9 @@ Result<int> list_images(Globals& globals, const ImagesFlags& f) {
     }
     for (const auto& row : image_rows(engine, image)) {
       if (!f.repository.empty() && row.repository != f.repository) continue;
-      std::map<std::string, std::string> fields = {{"Repository", row.repository}, {"Tag", row.tag}, {"ID", row.id}, {"CreatedSince", row.created}, {"Size", row.size}, {"Digest", image.manifest.str()}};
+      std::map<std::string, std::string> fields = {
+          {"Repository", row.repository}, {"Tag", row.tag},   {"ID", row.id},
+          {"CreatedSince", row.created},  {"Size", row.size}, {"Digest", image.manifest.str()}};
       if (tmpl) {
         out += tmpl->render(fields, Json::object()) + "\n";
         continue;
@@ -105,26 +109,36 @@ Result<int> history(Globals& globals, const std::string& name, bool quiet) {
       std::printf("%s\n", newest ? image.id.short_id().c_str() : "<missing>");
       continue;
     }
-    std::string created_by = it->created_by.size() > 45 ? it->created_by.substr(0, 44) + "…" : it->created_by;
-    rows.push_back({newest ? image.id.short_id() : "<missing>", human_duration_since(it->created) + " ago", created_by, it->empty_layer ? "0B" : "", it->comment});
+    std::string created_by =
+        it->created_by.size() > 45 ? it->created_by.substr(0, 44) + "…" : it->created_by;
+    rows.push_back({newest ? image.id.short_id() : "<missing>",
+                    human_duration_since(it->created) + " ago", created_by,
+                    it->empty_layer ? "0B" : "", it->comment});
   }
-  if (!quiet) std::fputs(render_table({"IMAGE", "CREATED", "CREATED BY", "SIZE", "COMMENT"}, rows).c_str(), stdout);
+  if (!quiet)
+    std::fputs(render_table({"IMAGE", "CREATED", "CREATED BY", "SIZE", "COMMENT"}, rows).c_str(),
+               stdout);
   return 0;
 }
 
-Result<int> save(Globals& globals, const std::vector<std::string>& names, const std::string& output, const std::string& format) {
+Result<int> save(Globals& globals, const std::vector<std::string>& names, const std::string& output,
+                 const std::string& format) {
   auto engine = TRY(open_engine(globals));
   std::vector<image::ArchiveImage> images;
   for (const auto& name : names) {
     auto image = TRY(engine.images().find(name));
     auto reference = image::parse_reference(name);
     std::vector<std::string> wanted;
-    if (reference && !store::is_id_prefix(name)) wanted.push_back(reference->with_default_tag().str());
+    if (reference && !store::is_id_prefix(name))
+      wanted.push_back(reference->with_default_tag().str());
     images.push_back({image.manifest, wanted.empty() ? image.names : wanted});
   }
-  auto archive_format = format == "oci-archive" ? image::ArchiveFormat::OciArchive : image::ArchiveFormat::DockerArchive;
+  auto archive_format = format == "oci-archive" ? image::ArchiveFormat::OciArchive
+                                                : image::ArchiveFormat::DockerArchive;
   if (output.empty() || output == "-") {
-    if (::isatty(STDOUT_FILENO)) return fail(Errc::InvalidArgument, "cowardly refusing to save to a terminal. Use the -o flag or redirect");
+    if (::isatty(STDOUT_FILENO))
+      return fail(Errc::InvalidArgument,
+                  "cowardly refusing to save to a terminal. Use the -o flag or redirect");
     TRY(image::save_archive(archive_format, images, engine.images().blobs(), STDOUT_FILENO));
     return 0;
   }
@@ -153,14 +167,16 @@ Result<int> load(Globals& globals, const std::string& input, bool quiet) {
   }
   auto lock = TRY(engine.images().lock_content());
   auto marker = TRY(engine.images().temp().make("load"));
-  auto loaded = TRY(image::load_archive(fd, engine.images().blobs(), input.empty() ? "stdin" : input));
+  auto loaded =
+      TRY(image::load_archive(fd, engine.images().blobs(), input.empty() ? "stdin" : input));
   for (const auto& archived : loaded.images) {
     auto image = TRY(engine.images().add(archived.manifest, archived.names));
     if (quiet) continue;
     if (archived.names.empty()) std::printf("Loaded image ID: %s\n", image.id.str().c_str());
     for (const auto& name : archived.names) {
       auto reference = image::parse_reference(name);
-      std::printf("Loaded image: %s\n", reference ? reference->familiar_str().c_str() : name.c_str());
+      std::printf("Loaded image: %s\n",
+                  reference ? reference->familiar_str().c_str() : name.c_str());
     }
   }
   return 0;
@@ -174,7 +190,8 @@ void add_image_verbs(CLI::App& app, Globals& globals, Action& action) {
   images->add_flag("-a,--all", images_flags.all, "Show all images");
   images->add_flag("-q,--quiet", images_flags.quiet, "Only show image IDs");
   images->add_flag("--digests", images_flags.digests, "Show digests");
-  images->add_option("-f,--filter", images_flags.filters, "Filter output based on conditions provided");
+  images->add_option("-f,--filter", images_flags.filters,
+                     "Filter output based on conditions provided");
   images->add_option("--format", images_flags.format, "Format output using a template");
   images->add_option("REPOSITORY", images_flags.repository);
   images->callback([&] { action = [&] { return list_images(globals, images_flags); }; });
@@ -188,7 +205,8 @@ void add_image_verbs(CLI::App& app, Globals& globals, Action& action) {
     action = [&]() -> Result<int> {
       auto engine = TRY(open_engine(globals));
       auto in_use = engine.images_in_use();
-      for (const auto& name : names) print_remove_report(TRY(engine.images().remove(name, force, in_use)));
+      for (const auto& name : names)
+        print_remove_report(TRY(engine.images().remove(name, force, in_use)));
       TRY(engine.images().collect_garbage(engine.pinned_layers()));
       return 0;
     };
@@ -213,7 +231,8 @@ void add_image_verbs(CLI::App& app, Globals& globals, Action& action) {
   hist->add_option("IMAGE", image_name)->required();
   hist->callback([&] { action = [&] { return history(globals, image_name, quiet); }; });
 
-  auto* inspect = app.add_subcommand("image-inspect", "Display detailed information on one or more images");
+  auto* inspect =
+      app.add_subcommand("image-inspect", "Display detailed information on one or more images");
   inspect->group("");
   inspect->add_option("IMAGE", names)->required();
   inspect->callback([&] {
@@ -228,7 +247,13 @@ void add_image_verbs(CLI::App& app, Globals& globals, Action& action) {
           auto reference = image::parse_reference(n);
           tags.push_back(reference ? reference->familiar_str() : n);
         }
-        all.push_back({{"Id", image.id.str()}, {"RepoTags", tags}, {"Created", config.value("created", "")}, {"Config", config.value("config", Json::object())}, {"Architecture", config.value("architecture", "")}, {"Os", config.value("os", "")}, {"RootFS", config.value("rootfs", Json::object())}});
+        all.push_back({{"Id", image.id.str()},
+                       {"RepoTags", tags},
+                       {"Created", config.value("created", "")},
+                       {"Config", config.value("config", Json::object())},
+                       {"Architecture", config.value("architecture", "")},
+                       {"Os", config.value("os", "")},
+                       {"RootFS", config.value("rootfs", Json::object())}});
       }
       std::printf("%s\n", all.dump(4).c_str());
       return 0;
@@ -237,7 +262,8 @@ void add_image_verbs(CLI::App& app, Globals& globals, Action& action) {
 
   static std::string import_source, import_name, message;
   static std::vector<std::string> changes;
-  auto* import = app.add_subcommand("import", "Import the contents from a tarball (or directory) to create an image");
+  auto* import = app.add_subcommand(
+      "import", "Import the contents from a tarball (or directory) to create an image");
   import->add_option("-c,--change", changes, "Apply Dockerfile instruction to the created image");
   import->add_option("-m,--message", message, "Set commit message for imported image");
   import->add_option("file", import_source)->required();
@@ -245,76 +271,82 @@ void add_image_verbs(CLI::App& app, Globals& globals, Action& action) {
   import->callback([&] {
     action = [&]() -> Result<int> {
       auto engine = TRY(open_engine(globals));
-      image::ImportOptions options{changes, message, {}, ""};
-      if (!import_name.empty()) options.names.push_back(import_name);
-      image::ImageRecord image;
-      if (import_source == "-") {
-        image = TRY(image::import_tarball(engine.images(), STDIN_FILENO, options));
-      } else if (sys::is_directory(import_source)) {
-        image = TRY(image::import_directory(engine.images(), import_source, options));
-      } else {
-        sys::UniqueFd fd(::open(import_source.c_str(), O_RDONLY | O_CLOEXEC));
-        if (!fd) return fail_errno(errno, "open \"{}\"", import_source);
-        image = TRY(image::import_tarball(engine.images(), fd.get(), options));
-      }
-      std::printf("%s\n", image.id.str().c_str());
-      return 0;
-    };
-  });
+  image::ImportOptions options{changes, message, {}, ""};
+  if (!import_name.empty()) options.names.push_back(import_name);
+  image::ImageRecord image;
+  if (import_source == "-") {
+    image = TRY(image::import_tarball(engine.images(), STDIN_FILENO, options));
+  } else if (sys::is_directory(import_source)) {
+    image = TRY(image::import_directory(engine.images(), import_source, options));
+  } else {
+    sys::UniqueFd fd(::open(import_source.c_str(), O_RDONLY | O_CLOEXEC));
+    if (!fd) return fail_errno(errno, "open \"{}\"", import_source);
+    image = TRY(image::import_tarball(engine.images(), fd.get(), options));
+  }
+  std::printf("%s\n", image.id.str().c_str());
+  return 0;
+};
+}  // namespace quai::cli
+);
 
-  static std::string output, format = "docker-archive";
-  auto* save_verb = app.add_subcommand("save", "Save one or more images to a tar archive");
-  save_verb->add_option("-o,--output", output, "Write to a file, instead of STDOUT");
-  save_verb->add_option("--format", format, "docker-archive or oci-archive")->check(CLI::IsMember({"docker-archive", "oci-archive"}));
-  save_verb->add_option("IMAGE", names)->required();
-  save_verb->callback([&] { action = [&] { return save(globals, names, output, format); }; });
+static std::string output, format = "docker-archive";
+auto* save_verb = app.add_subcommand("save", "Save one or more images to a tar archive");
+save_verb->add_option("-o,--output", output, "Write to a file, instead of STDOUT");
+save_verb->add_option("--format", format, "docker-archive or oci-archive")
+    ->check(CLI::IsMember({"docker-archive", "oci-archive"}));
+save_verb->add_option("IMAGE", names)->required();
+save_verb->callback([&] { action = [&] { return save(globals, names, output, format); }; });
 
-  static std::string input;
-  auto* load_verb = app.add_subcommand("load", "Load an image from a tar archive or STDIN");
-  load_verb->add_option("-i,--input", input, "Read from tar archive file, instead of STDIN");
-  load_verb->add_flag("-q,--quiet", quiet, "Suppress the load output");
-  load_verb->callback([&] { action = [&] { return load(globals, input, quiet); }; });
+static std::string input;
+auto* load_verb = app.add_subcommand("load", "Load an image from a tar archive or STDIN");
+load_verb->add_option("-i,--input", input, "Read from tar archive file, instead of STDIN");
+load_verb->add_flag("-q,--quiet", quiet, "Suppress the load output");
+load_verb->callback([&] { action = [&] { return load(globals, input, quiet); }; });
 
-  static bool prune_all = false;
-  auto* prune = app.add_subcommand("image-prune", "Remove unused images");
-  prune->group("");
-  prune->add_flag("-a,--all", prune_all, "Remove all unused images, not just dangling ones");
-  prune->add_flag("-f,--force", force, "Do not prompt for confirmation");
-  prune->callback([&] {
-    action = [&]() -> Result<int> {
-      auto engine = TRY(open_engine(globals));
-      auto report = TRY(engine.images().prune(prune_all, engine.images_in_use()));
-      auto gc = TRY(engine.images().collect_garbage(engine.pinned_layers()));
-      if (!report.deleted.empty()) {
-        std::printf("Deleted Images:\n");
-        print_remove_report(report);
-        std::printf("\n");
-      }
-      std::printf("Total reclaimed space: %s\n", human_size(gc.bytes_freed).c_str());
-      return 0;
-    };
-  });
+static bool prune_all = false;
+auto* prune = app.add_subcommand("image-prune", "Remove unused images");
+prune->group("");
+prune->add_flag("-a,--all", prune_all, "Remove all unused images, not just dangling ones");
+prune->add_flag("-f,--force", force, "Do not prompt for confirmation");
+prune->callback([&] {
+  action = [&]() -> Result<int> {
+    auto engine = TRY(open_engine(globals));
+    auto report = TRY(engine.images().prune(prune_all, engine.images_in_use()));
+    auto gc = TRY(engine.images().collect_garbage(engine.pinned_layers()));
+    if (!report.deleted.empty()) {
+      std::printf("Deleted Images:\n");
+      print_remove_report(report);
+      std::printf("\n");
+    }
+    std::printf("Total reclaimed space: %s\n", human_size(gc.bytes_freed).c_str());
+    return 0;
+  };
+});
 
-  static std::string what, suite = "bookworm", tag_name;
-  auto* bootstrap = app.add_subcommand("image-bootstrap", "Make a base image from the host: busybox or debian");
-  bootstrap->group("");
-  bootstrap->add_option("WHAT", what)->required()->check(CLI::IsMember({"busybox", "debian"}));
-  bootstrap->add_option("--suite", suite, "Debian suite")->capture_default_str();
-  bootstrap->add_option("-t,--tag", tag_name, "Name of the image (default: busybox:latest or debian:SUITE)");
-  bootstrap->callback([&] {
-    action = [&]() -> Result<int> {
-      auto engine = TRY(open_engine(globals));
-      image::ImageRecord image;
-      if (what == "busybox") {
-        image = TRY(image::bootstrap_busybox(engine.images(), tag_name.empty() ? "busybox:latest" : tag_name));
-      } else {
-        image = TRY(image::bootstrap_debian(engine.images(), tag_name.empty() ? "debian:" + suite : tag_name, suite));
-        if (tag_name.empty()) TRY(engine.images().tag(image.id.str(), "debian:latest"));
-      }
-      std::printf("%s\n", image.id.str().c_str());
-      return 0;
-    };
-  });
+static std::string what, suite = "bookworm", tag_name;
+auto* bootstrap =
+    app.add_subcommand("image-bootstrap", "Make a base image from the host: busybox or debian");
+bootstrap->group("");
+bootstrap->add_option("WHAT", what)->required()->check(CLI::IsMember({"busybox", "debian"}));
+bootstrap->add_option("--suite", suite, "Debian suite")->capture_default_str();
+bootstrap->add_option("-t,--tag", tag_name,
+                      "Name of the image (default: busybox:latest or debian:SUITE)");
+bootstrap->callback([&] {
+  action = [&]() -> Result<int> {
+    auto engine = TRY(open_engine(globals));
+    image::ImageRecord image;
+    if (what == "busybox") {
+      image = TRY(image::bootstrap_busybox(engine.images(),
+                                           tag_name.empty() ? "busybox:latest" : tag_name));
+    } else {
+      image = TRY(image::bootstrap_debian(engine.images(),
+                                          tag_name.empty() ? "debian:" + suite : tag_name, suite));
+      if (tag_name.empty()) TRY(engine.images().tag(image.id.str(), "debian:latest"));
+    }
+    std::printf("%s\n", image.id.str().c_str());
+    return 0;
+  };
+});
 }
 
 }  // namespace quai::cli

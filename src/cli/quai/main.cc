@@ -41,8 +41,14 @@ namespace {
 std::vector<std::string> canonical_arguments(int argc, char** argv) {
   static const std::map<std::string, std::map<std::string, std::string>> kAliases = {
       {"container", {{"ls", "ps"}, {"list", "ps"}, {"prune", "container-prune"}}},
-      {"image", {{"ls", "images"}, {"list", "images"}, {"rm", "rmi"}, {"remove", "rmi"},
-                 {"prune", "image-prune"}, {"inspect", "image-inspect"}, {"bootstrap", "image-bootstrap"}}}};
+      {"image",
+       {{"ls", "images"},
+        {"list", "images"},
+        {"rm", "rmi"},
+        {"remove", "rmi"},
+        {"prune", "image-prune"},
+        {"inspect", "image-inspect"},
+        {"bootstrap", "image-bootstrap"}}}};
   std::vector<std::string> args(argv, argv + argc);
   for (size_t i = 1; i + 1 < args.size(); ++i) {
     if (args[i].starts_with("-")) {

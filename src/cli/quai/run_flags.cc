@@ -14,15 +14,21 @@ Result<int64_t> parse_bytes(std::string_view flag, std::string text) {
   if (text.empty()) return 0;
   int64_t multiplier = 1;
   char unit = static_cast<char>(std::tolower(static_cast<unsigned char>(text.back())));
-  if (unit == 'b') text.pop_back(), unit = text.empty() ? 0 : static_cast<char>(std::tolower(static_cast<unsigned char>(text.back())));
-  for (auto [suffix, factor] : {std::pair{'k', 1LL << 10}, {'m', 1LL << 20}, {'g', 1LL << 30}, {'t', 1LL << 40}}) {
+  if (unit == 'b')
+    text.pop_back(),
+        unit = text.empty()
+                   ? 0
+                   : static_cast<char>(std::tolower(static_cast<unsigned char>(text.back())));
+  for (auto [suffix, factor] :
+       {std::pair{'k', 1LL << 10}, {'m', 1LL << 20}, {'g', 1LL << 30}, {'t', 1LL << 40}}) {
     if (unit == suffix) {
       multiplier = factor;
       text.pop_back();
     }
   }
   auto value = parse_int64(text);
-  if (!value || *value < 0) return fail(Errc::InvalidArgument, "invalid {} value \"{}\"", flag, text);
+  if (!value || *value < 0)
+    return fail(Errc::InvalidArgument, "invalid {} value \"{}\"", flag, text);
   return *value * multiplier;
 }
 
@@ -34,20 +40,29 @@ Result<engine::MountRequest> parse_volume_flag(const std::string& spec) {
     m.target = parts[0];
     return m;
   }
-  if (parts.size() > 3) return fail(Errc::InvalidArgument, "invalid volume specification: '{}'", spec);
+  if (parts.size() > 3)
+    return fail(Errc::InvalidArgument, "invalid volume specification: '{}'", spec);
   m.source = parts[0];
   m.target = parts[1];
   m.type = m.source.starts_with('/') || m.source.starts_with('.') ? "bind" : "volume";
   if (m.type == "bind") m.source = absolute_path(m.source);
   if (parts.size() == 3) {
     for (const auto& option : split(parts[2], ',')) {
-      if (option == "ro") m.read_only = true;
-      else if (option == "rw" || option == "z" || option == "Z") continue;
-      else if (option.find("private") != std::string::npos || option.find("shared") != std::string::npos || option.find("slave") != std::string::npos) m.propagation = option;
-      else return fail(Errc::InvalidArgument, "invalid mode: {}", option);
+      if (option == "ro")
+        m.read_only = true;
+      else if (option == "rw" || option == "z" || option == "Z")
+        continue;
+      else if (option.find("private") != std::string::npos ||
+               option.find("shared") != std::string::npos ||
+               option.find("slave") != std::string::npos)
+        m.propagation = option;
+      else
+        return fail(Errc::InvalidArgument, "invalid mode: {}", option);
     }
   }
-  if (!m.target.starts_with('/')) return fail(Errc::InvalidArgument, "invalid volume specification: '{}': the target must be absolute", spec);
+  if (!m.target.starts_with('/'))
+    return fail(Errc::InvalidArgument,
+                "invalid volume specification: '{}': the target must be absolute", spec);
   return m;
 }
 
@@ -58,21 +73,36 @@ Result<engine::MountRequest> parse_mount_flag(const std::string& spec) {
     auto eq = field.find('=');
     std::string key = to_lower(trim(field.substr(0, eq)));
     std::string value = eq == std::string::npos ? "" : std::string(trim(field.substr(eq + 1)));
-    if (key == "type") m.type = value;
-    else if (key == "source" || key == "src") m.source = value;
-    else if (key == "target" || key == "destination" || key == "dst") m.target = value;
-    else if (key == "readonly" || key == "ro") m.read_only = value.empty() || value == "true" || value == "1";
-    else if (key == "bind-propagation") m.propagation = value;
-    else if (key == "tmpfs-size") m.tmpfs_size = TRY(parse_bytes("tmpfs-size", value));
-    else if (key == "tmpfs-mode") m.tmpfs_mode = static_cast<uint32_t>(std::stoul(value, nullptr, 8));
-    else if (key == "volume-nocopy" || key == "consistency") continue;
-    else return fail(Errc::InvalidArgument, "invalid argument for --mount: unexpected key '{}' in '{}'", key, field);
+    if (key == "type")
+      m.type = value;
+    else if (key == "source" || key == "src")
+      m.source = value;
+    else if (key == "target" || key == "destination" || key == "dst")
+      m.target = value;
+    else if (key == "readonly" || key == "ro")
+      m.read_only = value.empty() || value == "true" || value == "1";
+    else if (key == "bind-propagation")
+      m.propagation = value;
+    else if (key == "tmpfs-size")
+      m.tmpfs_size = TRY(parse_bytes("tmpfs-size", value));
+    else if (key == "tmpfs-mode")
+      m.tmpfs_mode = static_cast<uint32_t>(std::stoul(value, nullptr, 8));
+    else if (key == "volume-nocopy" || key == "consistency")
+      continue;
+    else
+      return fail(Errc::InvalidArgument,
+                  "invalid argument for --mount: unexpected key '{}' in '{}'", key, field);
   }
   if (m.type != "bind" && m.type != "volume" && m.type != "tmpfs") {
-    return fail(Errc::InvalidArgument, "invalid argument for --mount: unknown mount type \"{}\"", m.type);
+    return fail(Errc::InvalidArgument, "invalid argument for --mount: unknown mount type \"{}\"",
+                m.type);
   }
-  if (m.target.empty()) return fail(Errc::InvalidArgument, "invalid argument for --mount \"{}\": target is required", spec);
-  if (m.type == "bind" && m.source.empty()) return fail(Errc::InvalidArgument, "invalid argument for --mount \"{}\": source is required for a bind mount", spec);
+  if (m.target.empty())
+    return fail(Errc::InvalidArgument, "invalid argument for --mount \"{}\": target is required",
+                spec);
+  if (m.type == "bind" && m.source.empty())
+    return fail(Errc::InvalidArgument,
+                "invalid argument for --mount \"{}\": source is required for a bind mount", spec);
   if (m.type == "bind") m.source = absolute_path(m.source);
   return m;
 }
@@ -84,9 +114,12 @@ Result<engine::MountRequest> parse_tmpfs_flag(const std::string& spec) {
   m.target = spec.substr(0, colon);
   if (colon != std::string::npos) {
     for (const auto& option : split(spec.substr(colon + 1), ',')) {
-      if (option.starts_with("size=")) m.tmpfs_size = TRY(parse_bytes("--tmpfs size", option.substr(5)));
-      else if (option.starts_with("mode=")) m.tmpfs_mode = static_cast<uint32_t>(std::stoul(option.substr(5), nullptr, 8));
-      else if (option == "ro") m.read_only = true;
+      if (option.starts_with("size="))
+        m.tmpfs_size = TRY(parse_bytes("--tmpfs size", option.substr(5)));
+      else if (option.starts_with("mode="))
+        m.tmpfs_mode = static_cast<uint32_t>(std::stoul(option.substr(5), nullptr, 8));
+      else if (option == "ro")
+        m.read_only = true;
     }
   }
   return m;
@@ -94,22 +127,29 @@ Result<engine::MountRequest> parse_tmpfs_flag(const std::string& spec) {
 
 Result<engine::Ulimit> parse_ulimit(const std::string& spec) {
   auto eq = spec.find('=');
-  if (eq == std::string::npos) return fail(Errc::InvalidArgument, "invalid ulimit argument: {}", spec);
+  if (eq == std::string::npos)
+    return fail(Errc::InvalidArgument, "invalid ulimit argument: {}", spec);
   auto values = split(spec.substr(eq + 1), ':');
   auto soft = parse_int64(values[0]);
   auto hard = values.size() > 1 ? parse_int64(values[1]) : soft;
-  if (!soft || !hard || values.size() > 2) return fail(Errc::InvalidArgument, "invalid ulimit argument: {}", spec);
+  if (!soft || !hard || values.size() > 2)
+    return fail(Errc::InvalidArgument, "invalid ulimit argument: {}", spec);
   return engine::Ulimit{spec.substr(0, eq), *soft, *hard};
 }
 
 Result<engine::RestartPolicy> parse_restart(const std::string& spec) {
   auto colon = spec.find(':');
   engine::RestartPolicy policy{spec.substr(0, colon), 0};
-  if (policy.name != "no" && policy.name != "always" && policy.name != "on-failure" && policy.name != "unless-stopped") {
+  if (policy.name != "no" && policy.name != "always" && policy.name != "on-failure" &&
+      policy.name != "unless-stopped") {
     return fail(Errc::InvalidArgument, "invalid restart policy '{}'", spec);
   }
   if (colon != std::string::npos) {
-    if (policy.name != "on-failure") return fail(Errc::InvalidArgument, "invalid restart policy '{}': maximum retry count can only be used with 'on-failure'", spec);
+    if (policy.name != "on-failure")
+      return fail(
+          Errc::InvalidArgument,
+          "invalid restart policy '{}': maximum retry count can only be used with 'on-failure'",
+          spec);
     policy.max_retries = static_cast<int>(TRY(parse_int64(spec.substr(colon + 1))));
   }
   return policy;
@@ -122,8 +162,10 @@ Result<std::vector<std::string>> read_env_file(const std::string& path) {
     std::string line(trim(raw));
     if (line.empty() || line.starts_with('#')) continue;
     if (line.find('=') == std::string::npos) {
-      if (const char* value = ::getenv(line.c_str())) line += std::string("=") + value;
-      else continue;
+      if (const char* value = ::getenv(line.c_str()))
+        line += std::string("=") + value;
+      else
+        continue;
     }
     env.push_back(line);
   }
@@ -150,7 +192,8 @@ void add_run_flags(CLI::App& c, RunFlags& f) {
   c.add_option("--env-file", f.env_files, "Read environment variables from a file");
   c.add_option("-w,--workdir", f.workdir, "Working directory inside the container");
   c.add_option("-u,--user", f.user, "Username or UID (format: <name|uid>[:<group|gid>])");
-  c.add_option("--entrypoint", f.entrypoint, "Overwrite the image's ENTRYPOINT")->each([&f](const std::string&) { f.entrypoint_given = true; });
+  c.add_option("--entrypoint", f.entrypoint, "Overwrite the image's ENTRYPOINT")
+      ->each([&f](const std::string&) { f.entrypoint_given = true; });
   c.add_option("-h,--hostname", f.hostname, "Container host name");
   c.add_flag("--read-only", f.read_only, "Mount the root filesystem read-only");
   c.add_option("-m,--memory", f.memory, "Memory limit");
@@ -175,7 +218,8 @@ void add_run_flags(CLI::App& c, RunFlags& f) {
 
 Result<engine::ContainerRequest> make_request(const RunFlags& f,
                                               const std::vector<std::string>& image_and_args) {
-  if (image_and_args.empty()) return fail(Errc::InvalidArgument, "requires at least 1 argument: IMAGE [COMMAND] [ARG...]");
+  if (image_and_args.empty())
+    return fail(Errc::InvalidArgument, "requires at least 1 argument: IMAGE [COMMAND] [ARG...]");
   engine::ContainerRequest r;
   r.image = image_and_args[0];
   r.args.assign(image_and_args.begin() + 1, image_and_args.end());
@@ -189,7 +233,9 @@ Result<engine::ContainerRequest> make_request(const RunFlags& f,
     auto eq = label.find('=');
     r.labels[label.substr(0, eq)] = eq == std::string::npos ? "" : label.substr(eq + 1);
   }
-  if (f.entrypoint_given) r.entrypoint = f.entrypoint.empty() ? std::vector<std::string>{} : std::vector<std::string>{f.entrypoint};
+  if (f.entrypoint_given)
+    r.entrypoint =
+        f.entrypoint.empty() ? std::vector<std::string>{} : std::vector<std::string>{f.entrypoint};
   r.user = f.user;
   r.working_dir = f.workdir;
   r.hostname = f.hostname;
@@ -203,13 +249,15 @@ Result<engine::ContainerRequest> make_request(const RunFlags& f,
   h.privileged = f.privileged;
   h.init = f.init;
   if (f.network != "none" && f.network != "host") {
-    return fail(Errc::InvalidArgument, "network \"{}\": only none and host are supported for now", f.network);
+    return fail(Errc::InvalidArgument, "network \"{}\": only none and host are supported for now",
+                f.network);
   }
   h.network_mode = f.network;
   h.memory = TRY(parse_bytes("--memory", f.memory));
   if (!f.cpus.empty()) {
     double cpus = std::strtod(f.cpus.c_str(), nullptr);
-    if (cpus <= 0) return fail(Errc::InvalidArgument, "invalid argument \"{}\" for \"--cpus\" flag", f.cpus);
+    if (cpus <= 0)
+      return fail(Errc::InvalidArgument, "invalid argument \"{}\" for \"--cpus\" flag", f.cpus);
     h.nano_cpus = static_cast<int64_t>(std::llround(cpus * 1e9));
   }
   h.pids_limit = f.pids_limit;
@@ -219,7 +267,8 @@ Result<engine::ContainerRequest> make_request(const RunFlags& f,
   h.security_opt = f.security_opt;
   h.restart = TRY(parse_restart(f.restart));
   if (h.auto_remove && h.restart.name != "no") {
-    return fail(Errc::InvalidArgument, "conflicting options: cannot specify both --restart and --rm");
+    return fail(Errc::InvalidArgument,
+                "conflicting options: cannot specify both --restart and --rm");
   }
   for (const auto& v : f.volumes) h.mounts.push_back(TRY(parse_volume_flag(v)));
   for (const auto& m : f.mounts) h.mounts.push_back(TRY(parse_mount_flag(m)));

@@ -30,7 +30,8 @@ Result<int> run_attached(engine::Engine& engine, const engine::ContainerView& vi
   return TRY(engine::wait_container(engine, view.record.id));
 }
 
-Result<int> run_container(Globals& globals, const RunFlags& flags, const std::vector<std::string>& rest) {
+Result<int> run_container(Globals& globals, const RunFlags& flags,
+                          const std::vector<std::string>& rest) {
   auto engine = TRY(open_engine(globals));
   auto request = TRY(make_request(flags, rest));
   auto record = TRY(engine::create_from_request(engine, request));

@@ -21,7 +21,9 @@ void add_volume_verbs(CLI::App& app, Globals& globals, Action& action) {
     action = [&]() -> Result<int> {
       auto engine = TRY(open_engine(globals));
       std::map<std::string, std::string> label_map;
-      for (const auto& l : labels) label_map[l.substr(0, l.find('='))] = l.find('=') == std::string::npos ? "" : l.substr(l.find('=') + 1);
+      for (const auto& l : labels)
+        label_map[l.substr(0, l.find('='))] =
+            l.find('=') == std::string::npos ? "" : l.substr(l.find('=') + 1);
       auto created = TRY(engine::create_volume(engine, name, label_map));
       std::printf("%s\n", created.name.c_str());
       return 0;
@@ -41,22 +43,32 @@ void add_volume_verbs(CLI::App& app, Globals& globals, Action& action) {
       std::optional<Template> tmpl;
       if (!format.empty()) tmpl.emplace(format);
       for (const auto& v : TRY(engine::list_volumes(engine))) {
-        if (quiet) std::printf("%s\n", v.name.c_str());
-        else if (tmpl) std::printf("%s\n", tmpl->render({{"Name", v.name}, {"Driver", "local"}, {"Mountpoint", v.data_path}}, v.to_inspect_json()).c_str());
-        else rows.push_back({"local", v.name});
+        if (quiet)
+          std::printf("%s\n", v.name.c_str());
+        else if (tmpl)
+          std::printf(
+              "%s\n",
+              tmpl->render({{"Name", v.name}, {"Driver", "local"}, {"Mountpoint", v.data_path}},
+                           v.to_inspect_json())
+                  .c_str());
+        else
+          rows.push_back({"local", v.name});
       }
-      if (!quiet && !tmpl) std::fputs(render_table({"DRIVER", "VOLUME NAME"}, rows).c_str(), stdout);
+      if (!quiet && !tmpl)
+        std::fputs(render_table({"DRIVER", "VOLUME NAME"}, rows).c_str(), stdout);
       return 0;
     };
   });
 
-  auto* inspect = volume->add_subcommand("inspect", "Display detailed information on one or more volumes");
+  auto* inspect =
+      volume->add_subcommand("inspect", "Display detailed information on one or more volumes");
   inspect->add_option("VOLUME", names)->required();
   inspect->callback([&] {
     action = [&]() -> Result<int> {
       auto engine = TRY(open_engine(globals));
       Json all = Json::array();
-      for (const auto& n : names) all.push_back(TRY(engine::find_volume(engine, n)).to_inspect_json());
+      for (const auto& n : names)
+        all.push_back(TRY(engine::find_volume(engine, n)).to_inspect_json());
       std::printf("%s\n", all.dump(4).c_str());
       return 0;
     };
