@@ -8,6 +8,10 @@ WARMUP=${WARMUP:-2}
 TMPBASE=${TMPBASE:-/var/tmp}
 RESULTS=${RESULTS:-/var/tmp/quai-bench}
 SOURCES=${SOURCES:-"usr/lib/python3.11 usr/share/perl usr/lib/x86_64-linux-gnu/perl usr/share/i18n usr/share/zoneinfo usr/lib/x86_64-linux-gnu/gconv etc"}
+# Each run's tree is moved aside instead of removed on disk file systems (not tmpfs): ext4
+# skips inodes freed in the last minute when it allocates (recently_deleted()), and scanning
+# past thousands of them cost every tool 4-5 s of system time, more than the unpack itself.
+KEEP_TREES=${KEEP_TREES:-auto}
 HERE=$(cd "$(dirname "$0")" && pwd)
 UNPACK=${UNPACK_LAYER:-$HERE/../build/release/bench/unpack_layer}
 
@@ -75,12 +79,21 @@ diff <(listing "$WORK/check-quai" | grep -v -E '^\./(usr|usr/lib|usr/share|usr/l
   <(listing "$WORK/check-tar" | grep -v -E '^\./(usr|usr/lib|usr/share|usr/lib/x86_64-linux-gnu) d') \
   >"$OUT/tree.diff" || { echo "layer-unpack: trees differ, see $OUT/tree.diff" >&2; exit 1; }
 diff -r --no-dereference "$WORK/check-quai" "$WORK/check-tar" >/dev/null
-rm -rf "$WORK/check-quai" "$WORK/check-tar"
+mkdir "$WORK/old"
+mv "$WORK/check-quai" "$WORK/check-tar" "$WORK/old/"
 
 # 4. Timing. Every run starts from an empty target after `sync`, so that writeback of the
 # previous run's files does not land in the next one's time.
+if [ "$KEEP_TREES" = auto ]; then
+  [ "$(stat -f -c %T "$WORK")" = tmpfs ] && KEEP_TREES=0 || KEEP_TREES=1
+fi
+if [ "$KEEP_TREES" = 1 ]; then
+  prepare="sh -c 'if [ -e $WORK/out ]; then mv $WORK/out $WORK/old/\$(date +%s%N); fi; mkdir $WORK/out && sync'"
+else
+  prepare="sh -c 'rm -rf $WORK/out && mkdir $WORK/out && sync'"
+fi
 hyperfine -N --runs "$RUNS" --warmup "$WARMUP" --export-json "$OUT/hyperfine.json" \
-  --prepare "sh -c 'rm -rf $WORK/out && mkdir $WORK/out && sync'" \
+  --prepare "$prepare" \
   -n quai "$UNPACK $WORK/layer.tar.gz $WORK/out/rootfs" \
   -n "tar -xzf" "tar -xzf $WORK/layer.tar.gz -C $WORK/out" \
   -n "umoci unpack" "umoci unpack --image $WORK/oci:bench $WORK/out/bundle" \
@@ -95,5 +108,6 @@ hyperfine -N --runs "$RUNS" --warmup "$WARMUP" --export-json "$OUT/hyperfine.jso
              (.stddev*1000|round/1000), (.min*1000|round/1000),
              ((.median/$q*100|round)/100 | tostring + "x")]) | @tsv' "$OUT/hyperfine.json" |
     column -t -s $'\t'
+  echo "target: $(stat -f -c %T "$WORK") ($TMPBASE), trees kept between runs: $KEEP_TREES"
   echo "loadavg: $(cut -d' ' -f1-3 /proc/loadavg); $(nproc) cores; $(uname -r)"
 } | tee "$OUT/summary.txt"
