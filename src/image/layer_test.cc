@@ -11,6 +11,7 @@
 #include <gtest/gtest.h>
 
 #include "base/sha256.h"
+#include "image/internal/entry_path.h"
 #include "image/layer_test_support.h"
 #include "sys/fd.h"
 #include "sys/file_io.h"
@@ -24,6 +25,21 @@ using testing::TarBuilder;
 class LayerTest : public testing::LayerFixture {};
 
 using testing::sample_tar;
+
+TEST(LayerEntryPath, CleansLexicallyAndRefusesClimbingAboveTheRoot) {
+  auto clean = [](std::string_view path) {
+    auto where = internal::clean_entry_path(path);
+    return where ? where->parent + "|" + where->name : "refused";
+  };
+  EXPECT_EQ(clean("./usr/bin/env"), "usr/bin|env");
+  EXPECT_EQ(clean("/etc//passwd/"), "etc|passwd");
+  EXPECT_EQ(clean("a/b/../c"), "a|c");
+  EXPECT_EQ(clean("file"), ".|file");
+  EXPECT_EQ(clean("./"), ".|.");
+  EXPECT_EQ(clean("a/../.."), "refused");
+  EXPECT_EQ(clean("../etc"), "refused");
+  EXPECT_EQ(clean("/../etc"), "refused") << "absolute is relative to the root, not clamped";
+}
 
 TEST(LayerCompression, DetectsGzipAndZstdByMagicBytes) {
   EXPECT_EQ(detect_compression("\x1f\x8b\x08"), Compression::Gzip);

@@ -4,6 +4,7 @@
 
 #include <sys/types.h>
 
+#include <cstdlib>
 #include <map>
 #include <string>
 #include <utility>
@@ -67,6 +68,8 @@ std::map<std::string, std::string> snapshot(const std::string& root, const std::
 // one or two ".." would land inside the temp dir and show in the snapshot).
 class LayerFixture : public ::testing::Test {
  protected:
+  // Unit tests run without root too; then ownership is not applied.
+  static UnpackOptions default_options() { return {.rootless = ::geteuid() != 0}; }
   void SetUp() override {
     char templ[] = "/tmp/quai-layer.XXXXXX";
     ASSERT_NE(::mkdtemp(templ), nullptr);
@@ -79,13 +82,18 @@ class LayerFixture : public ::testing::Test {
     layer_ = root_ + "/outer/layer";
     before_ = snapshot(root_, layer_);
   }
-  void TearDown() override { ASSERT_TRUE(sys::remove_tree(root_)); }
+  void TearDown() override {
+    // Without root, read-only directories from a layer must be opened up to be removed.
+    std::string command = "chmod -R u+rwX " + root_;
+    ASSERT_EQ(std::system(command.c_str()), 0);
+    ASSERT_TRUE(sys::remove_tree(root_));
+  }
 
-  Result<UnpackedLayer> unpack(const std::string& data, UnpackOptions options = {}) {
+  Result<UnpackedLayer> unpack(const std::string& data, UnpackOptions options = default_options()) {
     return unpack_into(layer_, data, options);
   }
   static Result<UnpackedLayer> unpack_into(const std::string& dir, const std::string& data,
-                                           UnpackOptions options = {}) {
+                                           UnpackOptions options = default_options()) {
     sys::UniqueFd in(memfd_with(data));
     sys::UniqueFd dir_fd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
     return unpack_layer(in.get(), dir_fd.get(), options, "layer sha256:test");
@@ -115,7 +123,7 @@ class LayerFixture : public ::testing::Test {
     return n < 0 ? "<none>" : std::string(value, static_cast<size_t>(n));
   }
   // The error, after checking that nothing outside the layer dir changed.
-  Error refused(const std::string& data, UnpackOptions options = {}) {
+  Error refused(const std::string& data, UnpackOptions options = default_options()) {
     auto result = unpack(data, options);
     EXPECT_EQ(snapshot(root_, layer_), before_);
     EXPECT_FALSE(result) << "unpacked a hostile layer";

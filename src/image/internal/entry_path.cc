@@ -2,10 +2,12 @@
 
 #include <vector>
 
+#include "base/strings.h"
+
 namespace quai::image::internal {
 
 Result<EntryPath> clean_entry_path(std::string_view path) {
-  std::vector<std::string_view> parts;
+  std::vector<std::string> parts;
   size_t start = 0;
   while (start <= path.size()) {
     size_t slash = std::min(path.find('/', start), path.size());
@@ -18,16 +20,12 @@ Result<EntryPath> clean_entry_path(std::string_view path) {
       parts.pop_back();
       continue;
     }
-    parts.push_back(part);
+    parts.emplace_back(part);
   }
   if (parts.empty()) return EntryPath{".", "."};
-  EntryPath out{"", std::string(parts.back())};
+  EntryPath out{".", std::move(parts.back())};
   parts.pop_back();
-  for (std::string_view part : parts) {
-    if (!out.parent.empty()) out.parent += '/';
-    out.parent += part;
-  }
-  if (out.parent.empty()) out.parent = ".";
+  if (!parts.empty()) out.parent = join(parts, "/");
   return out;
 }
 

@@ -21,7 +21,8 @@
 namespace quai::image::internal {
 
 /// One consumer thread calls next() and summary(); the producer is internal. Destroying the
-/// stream stops the producer and joins it, whatever state it is in.
+/// stream stops the producer and joins it, whatever state it is in; a read() of the fd in
+/// progress is waited for (a stalled pipe holds the destructor until it ends or errs).
 class PlainStream {
  public:
   struct Summary {
