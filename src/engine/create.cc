@@ -34,7 +34,7 @@ Result<ContainerRecord> create_from_request(Engine& engine, const ContainerReque
   auto image = TRY(engine.images().find(request.image));
   auto config = TRY(engine.images().config(image));
   auto lock = TRY(engine.images().lock_content());  // no GC between resolving and pinning
-  auto layers = TRY(engine.images().layers(image));
+  auto layers = TRY(engine.images().layers(TRY(engine.images().manifest(image)), config));
   const auto& from_image = config.config;
 
   ContainerRecord record = request.host;

@@ -1,6 +1,5 @@
 #include "engine/engine.h"
 
-#include <dirent.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -13,24 +12,6 @@
 
 namespace quai::engine {
 namespace {
-
-Result<std::vector<std::string>> list_dir(const std::string& path) {
-  std::vector<std::string> names;
-  DIR* dir = ::opendir(path.c_str());
-  if (dir == nullptr) return fail_errno(errno, "open \"{}\"", path);
-  while (struct dirent* entry = ::readdir(dir)) {
-    std::string name = entry->d_name;
-    if (name != "." && name != "..") names.push_back(std::move(name));
-  }
-  ::closedir(dir);
-  return names;
-}
-
-std::string read_link(const std::string& path) {
-  char target[256];
-  ssize_t n = ::readlink(path.c_str(), target, sizeof target - 1);
-  return n > 0 ? std::string(target, static_cast<size_t>(n)) : std::string();
-}
 
 std::string default_run_root(const std::string& root) {
   return root == "/var/lib/quai" ? "/run/quai" : root + "/run";
@@ -66,7 +47,7 @@ Result<ContainerRecord> Engine::create_container(ContainerRecord draft) {
   }
   draft.id = store::random_id();
   if (draft.hostname.empty()) draft.hostname = std::string(store::short_id(draft.id));
-  draft.created = image::rfc3339_now();
+  draft.created = rfc3339_now();
   auto work = TRY(images_.temp().make("container"));
   for (const char* dir : {"upper", "work", "rootfs"})
     TRY(sys::mkdir_p(work.path() + "/" + dir, 0755));
@@ -87,7 +68,7 @@ Result<ContainerRecord> Engine::create_container(ContainerRecord draft) {
       return fail(Errc::AlreadyExists,
                   "Conflict. The container name \"/{}\" is already in use by container \"{}\". "
                   "You have to remove (or rename) that container to be able to reuse that name.",
-                  draft.name, read_link(link));
+                  draft.name, sys::read_link(link));
     }
     draft.name = generate_container_name() + (attempt > 5 ? std::to_string(attempt) : "");
     TRY(store::write_json_file(container_dir(draft.id) + "/container.json", draft.to_json()));
@@ -104,12 +85,12 @@ Result<ContainerRecord> Engine::read_record(std::string_view id) {
 Result<std::string> Engine::resolve_container_id(std::string_view name_or_id) {
   std::string name(name_or_id.starts_with('/') ? name_or_id.substr(1) : name_or_id);
   if (is_valid_container_name(name) || name.size() == 1) {
-    std::string id = read_link(root_ + "/names/" + name);
+    std::string id = sys::read_link(root_ + "/names/" + name);
     if (!id.empty() && sys::is_directory(container_dir(id))) return id;
   }
   if (store::is_id_prefix(name)) {
     std::string match;
-    for (const auto& id : TRY(list_dir(root_ + "/containers"))) {
+    for (const auto& id : TRY(sys::list_directory(root_ + "/containers"))) {
       if (!id.starts_with(name)) continue;
       if (!match.empty()) {
         return fail(Errc::InvalidArgument, "multiple containers found with provided prefix: {}",
@@ -131,10 +112,10 @@ Result<ContainerView> Engine::find_container(std::string_view name_or_id) {
 
 Result<std::vector<ContainerView>> Engine::list_containers() {
   std::vector<ContainerView> views;
-  for (const auto& id : TRY(list_dir(root_ + "/containers"))) {
+  for (const auto& id : TRY(sys::list_directory(root_ + "/containers"))) {
     auto record = read_record(id);
     if (!record) continue;  // removed meanwhile, or a crash before its record was whole
-    if (read_link(root_ + "/names/" + record->name) != id) continue;  // name not yet claimed
+    if (sys::read_link(root_ + "/names/" + record->name) != id) continue;  // name not yet claimed
     auto state = read_state(*record);
     if (!state) continue;
     views.push_back({std::move(*record), std::move(*state)});
@@ -145,11 +126,22 @@ Result<std::vector<ContainerView>> Engine::list_containers() {
   return views;
 }
 
-Result<ContainerRunState> Engine::read_state(const ContainerRecord& record) {
-  std::string path = container_dir(record.id) + "/state.json";
+Result<ContainerRunState> Engine::read_recorded_state(std::string_view id) {
+  std::string path = container_dir(id) + "/state.json";
   auto json = TRY(store::read_json_file(path));
-  auto state = TRY(ContainerRunState::from_json(json, path));
-  return reconcile(record, std::move(state));
+  return ContainerRunState::from_json(json, path);
+}
+
+Result<ContainerRunState> Engine::read_state(const ContainerRecord& record) {
+  return reconcile(record, TRY(read_recorded_state(record.id)));
+}
+
+Status Engine::update_state(std::string_view id,
+                            const std::function<void(ContainerRunState&)>& change) {
+  auto lock = TRY(lock_container(id));
+  ContainerRunState state = read_recorded_state(id).value_or(ContainerRunState{});
+  change(state);
+  return write_state(id, state);
 }
 
 Status Engine::write_state(std::string_view id, const ContainerRunState& state) {
@@ -182,20 +174,17 @@ Result<ContainerRunState> Engine::reconcile(const ContainerRecord& record,
   state.status = RunStatus::Exited;
   state.exit_code = 255;
   state.error = "the container's monitor died";
-  state.finished_at = image::rfc3339_now();
+  state.finished_at = rfc3339_now();
   state.pid = 0;
   TRY(write_state(record.id, state));
   return state;
 }
 
 Status Engine::remove_container_files(const ContainerRecord& record) {
-  auto trash = TRY(images_.temp().make("rm"));
-  std::string moved = trash.path() + "/container";
-  if (::rename(container_dir(record.id).c_str(), moved.c_str()) != 0) {
-    return fail_errno(errno, "remove container {}", record.id);
-  }
+  auto trash = TRY_CTX(images_.temp().move_in(container_dir(record.id), "rm"),
+                       "remove container {}", record.id);
   std::string link = root_ + "/names/" + record.name;
-  if (read_link(link) == record.id) ::unlink(link.c_str());
+  if (sys::read_link(link) == record.id) ::unlink(link.c_str());
   return ok();  // `trash` removes the tree as it goes out of scope
 }
 

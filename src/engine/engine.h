@@ -5,6 +5,7 @@
 // Safe across processes: names are claimed with symlinks, each container's changes are
 // serialised by a lock on its directory, and state files are replaced atomically.
 
+#include <functional>
 #include <set>
 #include <string>
 #include <string_view>
@@ -56,7 +57,12 @@ class Engine {
   /// By name, full id or unique id prefix. NotFound "No such container: X".
   Result<ContainerView> find_container(std::string_view name_or_id);
   Result<ContainerRunState> read_state(const ContainerRecord& record);
+  /// The state as last written, without checking that its processes still live.
+  Result<ContainerRunState> read_recorded_state(std::string_view id);
   Status write_state(std::string_view id, const ContainerRunState& state);
+  /// Under the container's lock: reads the recorded state (a default one when it cannot be
+  /// read), applies `change` and writes it back.
+  Status update_state(std::string_view id, const std::function<void(ContainerRunState&)>& change);
   /// The per-container lock for state transitions (start, stop, rm, exit recording).
   Result<store::FileLock> lock_container(std::string_view id);
   /// Takes a stopped container's name and files away (its directory is renamed into

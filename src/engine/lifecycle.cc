@@ -49,10 +49,8 @@ bool wait_stopped(const ContainerRunState& state, std::chrono::milliseconds time
 }
 
 Status mark_stopped_by_user(Engine& engine, const ContainerView& view) {
-  auto lock = TRY(engine.lock_container(view.record.id));
-  auto state = TRY(engine.read_state(view.record));
-  state.stopped_by_user = true;
-  return engine.write_state(view.record.id, state);
+  return engine.update_state(view.record.id,
+                             [](ContainerRunState& state) { state.stopped_by_user = true; });
 }
 
 Status signal_init(const ContainerRunState& state, int signal) {

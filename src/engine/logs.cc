@@ -34,7 +34,7 @@ Result<LogWriter> LogWriter::open(std::string path, uint64_t max_size) {
 }
 
 void LogWriter::append_entry(std::string_view stream, std::string_view line) {
-  Json entry{{"log", line}, {"stream", stream}, {"time", image::rfc3339_now()}};
+  Json entry{{"log", line}, {"stream", stream}, {"time", rfc3339_now()}};
   std::string text = entry.dump(-1, ' ', false, Json::error_handler_t::replace) + "\n";
   if (size_ + text.size() > max_size_ && size_ > 0) rotate();
   // A full disk loses log lines, never the container: the error is not propagated.

@@ -19,7 +19,6 @@
 #include "engine/logs.h"
 #include "engine/spec_builder.h"
 #include "engine/user.h"
-#include "store/json_file.h"
 #include "sys/file_io.h"
 #include "sys/process.h"
 #include "sys/syscalls.h"
@@ -73,8 +72,9 @@ class Monitor {
   void relay_output(int fd, std::string_view stream, Frame frame);
   void handle_client(size_t index, Stdio& stdio);
   bool should_restart(int exit_code);
-  template <class F>
-  void update_state(F&& change);
+  void update_state(const std::function<void(ContainerRunState&)>& change) {
+    (void)engine_.update_state(record_.id, change);
+  }
   void broadcast(Frame frame, std::string_view payload);
   void fail_start(const Error& error);
 
@@ -85,19 +85,6 @@ class Monitor {
   std::optional<LogWriter> log_;
   int restart_count_ = 0;
 };
-
-template <class F>
-void Monitor::update_state(F&& change) {
-  auto lock = engine_.lock_container(record_.id);
-  std::string path = engine_.container_dir(record_.id) + "/state.json";
-  auto json = store::read_json_file(path);
-  ContainerRunState state;
-  if (json) {
-    if (auto parsed = ContainerRunState::from_json(*json, path)) state = *parsed;
-  }
-  change(state);
-  (void)engine_.write_state(record_.id, state);
-}
 
 void Monitor::broadcast(Frame frame, std::string_view payload) {
   for (auto& client : clients_) {
@@ -249,12 +236,8 @@ int Monitor::supervise(runtime::Launched& launched, Stdio& stdio) {
 }
 
 bool Monitor::should_restart(int exit_code) {
-  std::string path = engine_.container_dir(record_.id) + "/state.json";
-  auto json = store::read_json_file(path);
-  bool stopped = false;
-  if (json) {
-    if (auto state = ContainerRunState::from_json(*json, path)) stopped = state->stopped_by_user;
-  }
+  auto state = engine_.read_recorded_state(record_.id);
+  bool stopped = state && state->stopped_by_user;
   const auto& policy = record_.restart;
   if (stopped || policy.name == "no" || policy.name.empty()) return false;
   if (policy.name == "on-failure") {
@@ -301,7 +284,7 @@ int Monitor::run() {
       s.pid_start_time = start_time;
       s.monitor_pid = ::getpid();
       s.monitor_start_time = sys::process_start_time(::getpid()).value_or(0);
-      s.started_at = image::rfc3339_now();
+      s.started_at = rfc3339_now();
       s.restart_count = restart_count_;
     });
     broadcast(Frame::Started, std::to_string(launched->pid));
@@ -312,7 +295,7 @@ int Monitor::run() {
       s.status = restart ? RunStatus::Restarting : RunStatus::Exited;
       s.exit_code = exit_code;
       s.pid = 0;
-      s.finished_at = image::rfc3339_now();
+      s.finished_at = rfc3339_now();
       if (!restart) s.monitor_pid = 0;
     });
     if (!restart) break;

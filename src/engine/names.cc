@@ -1,13 +1,12 @@
 // Names for containers created without --name: an adjective and a scientist or
 // engineer, as Docker users expect ("brave_hopper").
 
-#include <sys/random.h>
-
 #include <array>
 #include <string>
 #include <string_view>
 
 #include "engine/engine.h"
+#include "store/ids.h"
 
 namespace quai::engine {
 namespace {
@@ -22,17 +21,11 @@ constexpr std::array<std::string_view, 24> kSurnames = {
     "fermi",    "galileo", "gauss",  "hopper",  "kepler",   "knuth",    "lamport",  "liskov",
     "lovelace", "maxwell", "newton", "noether", "pascal",   "ritchie",  "thompson", "turing"};
 
-uint32_t random_number() {
-  uint32_t value = 0;
-  while (::getrandom(&value, sizeof value, 0) != sizeof value) {
-  }
-  return value;
-}
-
 }  // namespace
 
 std::string generate_container_name() {
-  uint32_t r = random_number();
+  uint32_t r = 0;
+  store::random_bytes(&r, sizeof r);
   return std::string(kAdjectives[r % kAdjectives.size()]) + "_" +
          std::string(kSurnames[(r / kAdjectives.size()) % kSurnames.size()]);
 }

@@ -1,7 +1,5 @@
 #include "engine/volumes.h"
 
-#include <dirent.h>
-
 #include "store/ids.h"
 #include "store/json_file.h"
 #include "sys/fs.h"
@@ -53,7 +51,7 @@ Result<Volume> create_volume(Engine& engine, const std::string& requested,
   auto work = TRY(engine.images().temp().make("volume"));
   TRY(sys::mkdir_p(work.path() + "/_data", 0755));
   Json meta{{"Name", name},
-            {"CreatedAt", image::rfc3339_now()},
+            {"CreatedAt", rfc3339_now()},
             {"Anonymous", anonymous || requested.empty()},
             {"Labels", labels}};
   TRY(store::write_json_file(work.path() + "/volume.json", meta));
@@ -75,15 +73,9 @@ Result<Volume> find_volume(Engine& engine, const std::string& name) {
 
 Result<std::vector<Volume>> list_volumes(Engine& engine) {
   std::vector<Volume> volumes;
-  std::string dir_path = engine.root() + "/volumes";
-  DIR* dir = ::opendir(dir_path.c_str());
-  if (dir == nullptr) return fail_errno(errno, "open \"{}\"", dir_path);
-  while (struct dirent* entry = ::readdir(dir)) {
-    std::string name = entry->d_name;
-    if (name == "." || name == "..") continue;
+  for (const auto& name : TRY(sys::list_directory(engine.root() + "/volumes"))) {
     if (auto volume = read_volume(engine, name); volume) volumes.push_back(std::move(*volume));
   }
-  ::closedir(dir);
   std::ranges::sort(volumes, {}, &Volume::name);
   return volumes;
 }
@@ -105,11 +97,9 @@ Status remove_volume(Engine& engine, const std::string& name, bool force) {
   if (!force && volumes_in_use(engine).contains(name)) {
     return fail(Errc::Busy, "remove {}: volume is in use", name);
   }
-  auto trash = TRY(engine.images().temp().make("rm-volume"));
-  if (::rename(volume_dir(engine, name).c_str(), (trash.path() + "/volume").c_str()) != 0) {
-    return fail_errno(errno, "remove volume {}", name);
-  }
-  return ok();
+  auto trash = TRY_CTX(engine.images().temp().move_in(volume_dir(engine, name), "rm-volume"),
+                       "remove volume {}", name);
+  return ok();  // the tree goes with `trash`
 }
 
 Result<std::vector<std::string>> prune_volumes(Engine& engine, bool all) {

@@ -1,7 +1,6 @@
 // Garbage collection and consistency checks for ImageStore: mark from the index (and
 // the layers containers pin), sweep blobs/ and layers/.
 
-#include <dirent.h>
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -12,21 +11,6 @@
 
 namespace quai::image {
 namespace {
-
-Result<std::vector<std::string>> directory_entries(const std::string& path) {
-  DIR* dir = ::opendir(path.c_str());
-  if (dir == nullptr) {
-    if (errno == ENOENT) return std::vector<std::string>{};
-    return fail_errno(errno, "open \"{}\"", path);
-  }
-  std::vector<std::string> names;
-  while (struct dirent* entry = ::readdir(dir)) {
-    std::string name = entry->d_name;
-    if (name != "." && name != "..") names.push_back(std::move(name));
-  }
-  ::closedir(dir);
-  return names;
-}
 
 // Streams a blob through SHA-256: layers can be far larger than memory should hold.
 Result<std::string> hash_file(const std::string& path) {
@@ -73,7 +57,7 @@ Result<GcReport> ImageStore::collect_garbage(const std::set<Digest>& pinned_laye
   }
   GcReport report;
   std::string blob_dir = root_ + "/blobs/sha256";
-  for (const auto& hex : TRY(directory_entries(blob_dir))) {
+  for (const auto& hex : TRY(sys::list_directory(blob_dir))) {
     if (live_blobs.contains(Digest::from_hex(hex))) continue;
     std::string path = blob_dir + "/" + hex;
     uint64_t size = file_size(path);
@@ -82,7 +66,7 @@ Result<GcReport> ImageStore::collect_garbage(const std::set<Digest>& pinned_laye
       report.bytes_freed += size;
     }
   }
-  for (const auto& hex : TRY(directory_entries(root_ + "/layers"))) {
+  for (const auto& hex : TRY(sys::list_directory(root_ + "/layers"))) {
     if (live_layers.contains(Digest::from_hex(hex))) continue;
     auto layer = read_layer(Digest::from_hex(hex));
     TRY(sys::remove_tree(root_ + "/layers/" + hex));
@@ -110,7 +94,7 @@ Result<CheckReport> ImageStore::check(const std::set<Digest>& pinned_layers) con
     live_layers.insert(image_config->diff_ids.begin(), image_config->diff_ids.end());
   }
   std::string blob_dir = root_ + "/blobs/sha256";
-  for (const auto& hex : TRY(directory_entries(blob_dir))) {
+  for (const auto& hex : TRY(sys::list_directory(blob_dir))) {
     auto actual = hash_file(blob_dir + "/" + hex);
     if (!actual || *actual != hex)
       problem(fmt::format("blob sha256:{}: content does not match", hex));
@@ -120,7 +104,7 @@ Result<CheckReport> ImageStore::check(const std::set<Digest>& pinned_layers) con
   for (const auto& digest : live_blobs) {
     if (!blobs_.has(digest)) problem(fmt::format("missing blob {}", digest.str()));
   }
-  for (const auto& hex : TRY(directory_entries(root_ + "/layers"))) {
+  for (const auto& hex : TRY(sys::list_directory(root_ + "/layers"))) {
     if (!read_layer(Digest::from_hex(hex))) problem(fmt::format("incomplete layer sha256:{}", hex));
     if (!live_layers.contains(Digest::from_hex(hex)))
       problem(fmt::format("orphan layer sha256:{}", hex));
@@ -129,7 +113,7 @@ Result<CheckReport> ImageStore::check(const std::set<Digest>& pinned_layers) con
     if (!sys::is_directory(layer_dir(digest)))
       problem(fmt::format("missing layer {}", digest.str()));
   }
-  for (const auto& name : TRY(directory_entries(temp_.dir()))) {
+  for (const auto& name : TRY(sys::list_directory(temp_.dir()))) {
     if (store::FileLock::try_acquire(temp_.dir() + "/" + name, store::LockMode::Shared)) {
       problem(fmt::format("leftover tmp/{}", name));
     }

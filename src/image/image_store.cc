@@ -1,7 +1,5 @@
 #include "image/image_store.h"
 
-#include <time.h>
-
 #include <algorithm>
 
 #include "image/reference.h"
@@ -71,15 +69,6 @@ Result<const ImageRecord*> find_in(const std::vector<ImageRecord>& images,
 
 }  // namespace
 
-std::string rfc3339_now() {
-  struct timespec now {};
-  ::clock_gettime(CLOCK_REALTIME, &now);
-  struct tm utc {};
-  ::gmtime_r(&now.tv_sec, &utc);
-  return fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:09}Z", utc.tm_year + 1900,
-                     utc.tm_mon + 1, utc.tm_mday, utc.tm_hour, utc.tm_min, utc.tm_sec, now.tv_nsec);
-}
-
 Result<ImageStore> ImageStore::open(const std::string& root) {
   for (const char* dir : {"images", "layers", "locks", "tmp"}) {
     TRY(sys::mkdir_p(root + "/" + dir, 0700));
@@ -145,9 +134,7 @@ Result<ImageRecord> ImageStore::add(const Digest& manifest_digest,
     return fail(Errc::Corrupt, "manifest {}: {} layers, but the config lists {} diff_ids",
                 manifest_digest.str(), parsed.layers.size(), config.diff_ids.size());
   }
-  for (size_t i = 0; i < parsed.layers.size(); ++i) {
-    TRY_CTX(ensure_layer(parsed.layers[i], config.diff_ids[i]), "layer {}", i);
-  }
+  TRY(layers(parsed, config));
   std::vector<std::string> normalised;
   for (const auto& name : names) normalised.push_back(TRY(normalise_name(name)));
 

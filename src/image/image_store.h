@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "base/result.h"
+#include "base/time.h"
 #include "image/blob_store.h"
 #include "image/digest.h"
 #include "image/manifest.h"
@@ -93,6 +94,8 @@ class ImageStore {
 
   /// The image's layers, lowest first, unpacked.
   Result<std::vector<LayerInfo>> layers(const ImageRecord& image) const;
+  /// The same, for a manifest and config the caller has already read.
+  Result<std::vector<LayerInfo>> layers(const Manifest& manifest, const ImageConfig& config) const;
   /// Unpacks a stored layer blob unless already there; checks its diff_id when given
   /// (without one, as for an import, the blob is unpacked to learn it).
   Result<LayerInfo> ensure_layer(const Descriptor& blob,
@@ -120,8 +123,5 @@ class ImageStore {
   BlobStore blobs_;
   store::TempArea temp_;
 };
-
-/// The current time as Docker prints it in JSON (RFC 3339, UTC, nanoseconds).
-std::string rfc3339_now();
 
 }  // namespace quai::image

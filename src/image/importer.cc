@@ -1,7 +1,6 @@
 #include "image/importer.h"
 
 #include <fcntl.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "base/json.h"
@@ -57,8 +56,7 @@ std::string layer_media_type(Compression compression) {
 }
 
 Result<Compression> blob_compression(const BlobStore& blobs, const Digest& digest) {
-  sys::UniqueFd fd(::open(blobs.path(digest).c_str(), O_RDONLY | O_CLOEXEC));
-  if (!fd) return fail_errno(errno, "open blob {}", digest.str());
+  auto fd = TRY(blobs.open_blob(digest));
   char head[8] = {};
   ssize_t n = ::read(fd.get(), head, sizeof head);
   return detect_compression(std::string_view(head, n > 0 ? static_cast<size_t>(n) : 0));
@@ -113,10 +111,7 @@ Result<ImageRecord> import_tarball(ImageStore& store, int fd, const ImportOption
   auto marker = TRY(store.temp().make("import"));
   Digest blob = TRY_CTX(store.blobs().ingest(fd), "import: store the layer");
   Descriptor layer{layer_media_type(TRY(blob_compression(store.blobs(), blob))), blob, 0, {}, {}};
-  struct stat st {};
-  if (::stat(store.blobs().path(blob).c_str(), &st) != 0)
-    return fail_errno(errno, "stat blob {}", blob.str());
-  layer.size = static_cast<int64_t>(st.st_size);
+  layer.size = static_cast<int64_t>(TRY(store.blobs().size(blob)));
   auto info = TRY(store.ensure_layer(layer, std::nullopt));
   std::string now = rfc3339_now();
   Json history{{"created", now},

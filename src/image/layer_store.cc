@@ -33,14 +33,13 @@ Result<LayerInfo> ImageStore::ensure_layer(const Descriptor& blob,
     if (auto present = read_layer(*expected); present) return present;
   }
   std::string origin = "layer " + blob.digest.str();
-  if (!blobs_.has(blob.digest)) return fail(Errc::NotFound, "{}: blob missing", origin);
+  auto blob_fd = TRY_CTX(blobs_.open_blob(blob.digest), "{}", origin);
 
   auto work = TRY(temp_.make("layer"));
   std::string diff = work.path() + "/diff";
   TRY(sys::mkdir_p(diff, 0755));
   sys::UniqueFd diff_fd(::open(diff.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-  sys::UniqueFd blob_fd(::open(blobs_.path(blob.digest).c_str(), O_RDONLY | O_CLOEXEC));
-  if (!diff_fd || !blob_fd) return fail_errno(errno, "{}: open", origin);
+  if (!diff_fd) return fail_errno(errno, "{}: open \"{}\"", origin, diff);
   auto unpacked = TRY(unpack_layer(blob_fd.get(), diff_fd.get(), {}, origin));
   if (expected && unpacked.diff_id != *expected) {
     return fail(Errc::Corrupt, "{}: content has diff_id {}, the image config says {}", origin,
@@ -64,11 +63,15 @@ Result<LayerInfo> ImageStore::ensure_layer(const Descriptor& blob,
 }
 
 Result<std::vector<LayerInfo>> ImageStore::layers(const ImageRecord& image) const {
-  auto parsed = TRY(manifest(image));
-  auto image_config = TRY(config(image));
+  return layers(TRY(manifest(image)), TRY(config(image)));
+}
+
+Result<std::vector<LayerInfo>> ImageStore::layers(const Manifest& parsed,
+                                                  const ImageConfig& image_config) const {
   std::vector<LayerInfo> result;
   for (size_t i = 0; i < image_config.diff_ids.size() && i < parsed.layers.size(); ++i) {
-    result.push_back(TRY(ensure_layer(parsed.layers[i], image_config.diff_ids[i])));
+    result.push_back(
+        TRY_CTX(ensure_layer(parsed.layers[i], image_config.diff_ids[i]), "layer {}", i));
   }
   return result;
 }

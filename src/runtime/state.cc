@@ -4,9 +4,6 @@
 #include <sys/file.h>
 
 #include <cerrno>
-#include <chrono>
-
-#include <fmt/chrono.h>
 
 #include "sys/file_io.h"
 
@@ -103,12 +100,6 @@ Status validate_container_id(const std::string& id) {
                   "invalid container id \"{}\": only [A-Za-z0-9_+.-] allowed", id);
   }
   return ok();
-}
-
-std::string rfc3339_now() {
-  auto now =
-      std::chrono::time_point_cast<std::chrono::nanoseconds>(std::chrono::system_clock::now());
-  return fmt::format("{:%Y-%m-%dT%H:%M:%S}Z", now);
 }
 
 }  // namespace quai::runtime

@@ -11,6 +11,7 @@
 
 #include "base/json.h"
 #include "base/result.h"
+#include "base/time.h"
 #include "sys/fd.h"
 
 namespace quai::runtime {
@@ -57,6 +58,5 @@ class StateDir {
 
 /// Container ids: letters, digits, "_", "+", "-", "." (not "." or ".."), at most 1024 chars.
 Status validate_container_id(const std::string& id);
-std::string rfc3339_now();
 
 }  // namespace quai::runtime

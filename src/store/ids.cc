@@ -9,14 +9,19 @@
 
 namespace quai::store {
 
-std::string random_id() {
-  std::array<uint8_t, 32> bytes{};
+void random_bytes(void* out, size_t size) {
+  auto* bytes = static_cast<uint8_t*>(out);
   size_t filled = 0;
-  while (filled < bytes.size()) {
-    ssize_t n = ::getrandom(bytes.data() + filled, bytes.size() - filled, 0);
+  while (filled < size) {
+    ssize_t n = ::getrandom(bytes + filled, size - filled, 0);
     QUAI_CHECK(n > 0 || errno == EINTR);
     if (n > 0) filled += static_cast<size_t>(n);
   }
+}
+
+std::string random_id() {
+  std::array<uint8_t, 32> bytes{};
+  random_bytes(bytes.data(), bytes.size());
   static constexpr char kHex[] = "0123456789abcdef";
   std::string id;
   id.reserve(64);

@@ -2,11 +2,14 @@
 // Identifiers for containers, volumes and temporary work: 64 random hex digits, shown as
 // their first 12, as Docker does.
 
+#include <cstddef>
 #include <string>
 #include <string_view>
 
 namespace quai::store {
 
+/// Fills `size` bytes from getrandom(2) (never fails on Linux ≥ 3.17 once the pool is up).
+void random_bytes(void* out, size_t size);
 /// 32 bytes from getrandom(2) as 64 lowercase hex digits.
 std::string random_id();
 /// The 12-digit form shown in tables.

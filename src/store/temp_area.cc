@@ -1,6 +1,5 @@
 #include "store/temp_area.h"
 
-#include <dirent.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <unistd.h>
@@ -39,22 +38,24 @@ Result<WorkDir> TempArea::make(std::string_view prefix) const {
   return WorkDir(std::move(path), std::move(lock));
 }
 
-Result<int> TempArea::sweep() const {
-  DIR* dir = ::opendir(dir_.c_str());
-  if (dir == nullptr) {
-    if (errno == ENOENT) return 0;
-    return fail_errno(errno, "open \"{}\"", dir_);
+Result<WorkDir> TempArea::move_in(const std::string& path, std::string_view prefix) const {
+  auto work = TRY(make(prefix));
+  std::string target = work.path() + "/content";
+  if (::rename(path.c_str(), target.c_str()) != 0) {
+    if (errno == ENOENT) return fail(Errc::NotFound, "\"{}\" does not exist", path);
+    return fail_errno(errno, "move \"{}\" to \"{}\"", path, target);
   }
+  return work;
+}
+
+Result<int> TempArea::sweep() const {
   int removed = 0;
-  while (struct dirent* entry = ::readdir(dir)) {
-    std::string name = entry->d_name;
-    if (name == "." || name == "..") continue;
+  for (const auto& name : TRY(sys::list_directory(dir_))) {
     std::string path = dir_ + "/" + name;
     auto lock = FileLock::try_acquire(path, LockMode::Exclusive);
     if (!lock) continue;  // in use by a live command
     if (sys::remove_tree(path)) ++removed;
   }
-  ::closedir(dir);
   return removed;
 }
 

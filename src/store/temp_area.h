@@ -36,6 +36,9 @@ class TempArea {
 
   const std::string& dir() const { return dir_; }
   Result<WorkDir> make(std::string_view prefix) const;
+  /// Removes `path` in two steps: a rename into a new work dir (it disappears at once),
+  /// then the tree goes when the returned WorkDir does. NotFound when path is missing.
+  Result<WorkDir> move_in(const std::string& path, std::string_view prefix) const;
   /// Removes what crashed commands left behind; returns how many entries went.
   Result<int> sweep() const;
 

@@ -182,4 +182,33 @@ std::string clean_path(const std::string& path) {
   return "/" + join(out, "/");
 }
 
+Result<std::vector<std::string>> list_directory(const std::string& path) {
+  std::vector<std::string> names;
+  DIR* dir = ::opendir(path.c_str());
+  if (dir == nullptr) {
+    if (errno == ENOENT) return names;
+    return fail_errno(errno, "open \"{}\"", path);
+  }
+  while (struct dirent* entry = ::readdir(dir)) {
+    std::string name = entry->d_name;
+    if (name != "." && name != "..") names.push_back(std::move(name));
+  }
+  ::closedir(dir);
+  return names;
+}
+
+std::string read_link(const std::string& path) {
+  char target[4096];
+  ssize_t n = ::readlink(path.c_str(), target, sizeof target);
+  return n > 0 ? std::string(target, static_cast<size_t>(n)) : std::string();
+}
+
+std::string absolute_path(const std::string& path) {
+  char cwd[4096];
+  std::string base = ::getcwd(cwd, sizeof cwd) ? cwd : "/";
+  if (path.empty() || path == ".") return base;
+  if (path[0] == '/') return path;
+  return base + "/" + path;
+}
+
 }  // namespace quai::sys

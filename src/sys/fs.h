@@ -4,6 +4,7 @@
 #include <sys/types.h>
 
 #include <string>
+#include <vector>
 
 #include "base/result.h"
 #include "sys/fd.h"
@@ -11,6 +12,13 @@
 namespace quai::sys {
 
 bool path_exists(const std::string& path);
+
+/// The names in a directory, without "." and ".."; empty when it does not exist.
+Result<std::vector<std::string>> list_directory(const std::string& path);
+/// A symlink's target; empty when path is not a symlink or cannot be read.
+std::string read_link(const std::string& path);
+/// An absolute path for a possibly relative one (the current directory for empty or ".").
+std::string absolute_path(const std::string& path);
 bool is_directory(const std::string& path);
 
 /// mkdir -p; existing directories are fine.

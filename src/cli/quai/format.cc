@@ -123,7 +123,7 @@ std::string Template::header(const std::map<std::string, std::string>& titles) c
 std::string Template::render(const std::map<std::string, std::string>& fields,
                              const Json& object) const {
   return expand(body_, [&](const std::string& action) -> std::string {
-    if (action == "json ." || action == "json .") return object.dump();
+    if (action == "json .") return object.dump();
     if (action.starts_with("json .")) {
       auto it = object.find(action.substr(6));
       return it == object.end() ? "null" : it->dump();

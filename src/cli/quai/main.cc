@@ -16,14 +16,6 @@ namespace quai::cli {
 
 constexpr const char* kVersion = "0.1.0";
 
-std::string absolute_path(const std::string& path) {
-  char cwd[4096];
-  std::string base = ::getcwd(cwd, sizeof cwd) ? cwd : "/";
-  if (path.empty() || path == ".") return base;
-  if (path[0] == '/') return path;
-  return base + "/" + path;
-}
-
 Result<engine::Engine> open_engine(const Globals& globals) {
   auto engine = TRY(engine::Engine::open(globals.engine));
   if (auto recovered = engine.recover(); !recovered) {

@@ -9,6 +9,7 @@
 
 #include "base/result.h"
 #include "engine/engine.h"
+#include "sys/fs.h"
 
 namespace quai::cli {
 
@@ -28,6 +29,6 @@ void add_volume_verbs(CLI::App& app, Globals& globals, Action& action);
 void add_system_verbs(CLI::App& app, Globals& globals, Action& action);
 
 Result<engine::Engine> open_engine(const Globals& globals);
-std::string absolute_path(const std::string& path);
+using sys::absolute_path;
 
 }  // namespace quai::cli

@@ -11,14 +11,6 @@
 
 namespace quai::cli {
 
-std::string absolute_path(const std::string& path) {
-  char cwd[4096];
-  std::string base = ::getcwd(cwd, sizeof cwd) ? cwd : "/";
-  if (path.empty() || path == ".") return base;
-  if (path[0] == '/') return path;
-  return base + "/" + path;
-}
-
 namespace {
 
 constexpr const char* kVersion = "0.1.0";

@@ -8,6 +8,7 @@
 
 #include "base/result.h"
 #include "runtime/container.h"
+#include "sys/fs.h"
 
 namespace quai::cli {
 
@@ -26,7 +27,6 @@ void add_info_verbs(CLI::App& app, Globals& globals, Action& action);
 void add_exec_verb(CLI::App& app, Globals& globals, Action& action);
 void add_update_verb(CLI::App& app, Globals& globals, Action& action);
 
-/// An absolute path for a possibly relative one (the current directory for empty).
-std::string absolute_path(const std::string& path);
+using sys::absolute_path;
 
 }  // namespace quai::cli
