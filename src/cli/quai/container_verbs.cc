@@ -4,6 +4,7 @@
 
 #include <cstdio>
 
+#include "base/strings.h"
 #include "cli/quai/format.h"
 #include "cli/quai/verbs.h"
 #include "engine/lifecycle.h"
@@ -197,7 +198,7 @@ Result<int> show_logs(Globals& globals, const LogsFlags& f) {
   auto engine = TRY(open_engine(globals));
   auto view = TRY(engine.find_container(f.container));
   engine::LogQuery query;
-  if (f.tail != "all") query.tail = static_cast<size_t>(std::stoul(f.tail));
+  if (f.tail != "all") query.tail = TRY_CTX(parse_uint64(f.tail), "--tail");
   query.since = f.since;
   query.follow = f.follow;
   std::string id = view.record.id;
@@ -317,7 +318,7 @@ void add_container_verbs(CLI::App& app, Globals& globals, Action& action) {
           auto image = engine.images().find(name);
           if (!image) return fail(Errc::NotFound, "No such object: {}", name);
           auto config = TRY(engine.images().config_json(*image));
-          all.push_back(Json::parse(config));
+          all.push_back(TRY(parse_json(config, "config " + image->id.str())));
           continue;
         }
         all.push_back(inspect_json(*view));

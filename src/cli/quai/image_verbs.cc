@@ -241,7 +241,8 @@ void add_image_verbs(CLI::App& app, Globals& globals, Action& action) {
       Json all = Json::array();
       for (const auto& name : names) {
         auto image = TRY(engine.images().find(name));
-        Json config = Json::parse(TRY(engine.images().config_json(image)));
+        Json config =
+            TRY(parse_json(TRY(engine.images().config_json(image)), "config " + image.id.str()));
         Json tags = Json::array();
         for (const auto& n : image.names) {
           auto reference = image::parse_reference(n);

@@ -57,6 +57,15 @@ std::vector<std::string> canonical_arguments(int argc, char** argv) {
   return args;
 }
 
+// Docker's repeated flags take one value each ("-e A -e B IMAGE"); CLI11's vector options
+// would otherwise swallow the image name and the command that follow them.
+void take_one_value_per_flag(CLI::App& app) {
+  for (CLI::Option* option : app.get_options()) {
+    if (!option->get_positional()) option->allow_extra_args(false);
+  }
+  for (CLI::App* command : app.get_subcommands({})) take_one_value_per_flag(*command);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -81,6 +90,7 @@ int main(int argc, char** argv) {
   add_image_verbs(app, globals, action);
   add_volume_verbs(app, globals, action);
   add_system_verbs(app, globals, action);
+  take_one_value_per_flag(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

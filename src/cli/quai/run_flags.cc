@@ -1,5 +1,6 @@
 #include "cli/quai/run_flags.h"
 
+#include <charconv>
 #include <cmath>
 
 #include "base/strings.h"
@@ -30,6 +31,17 @@ Result<int64_t> parse_bytes(std::string_view flag, std::string text) {
   if (!value || *value < 0)
     return fail(Errc::InvalidArgument, "invalid {} value \"{}\"", flag, text);
   return *value * multiplier;
+}
+
+// "1777", "0700": a file mode in octal, as tmpfs-mode and mode= take it.
+Result<uint32_t> parse_mode(std::string_view flag, const std::string& text) {
+  uint32_t mode = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), mode, 8);
+  if (text.empty() || ec != std::errc() || end != text.data() + text.size() || mode > 07777) {
+    return fail(Errc::InvalidArgument, "invalid {} value \"{}\": expected an octal mode", flag,
+                text);
+  }
+  return mode;
 }
 
 Result<engine::MountRequest> parse_volume_flag(const std::string& spec) {
@@ -86,7 +98,7 @@ Result<engine::MountRequest> parse_mount_flag(const std::string& spec) {
     else if (key == "tmpfs-size")
       m.tmpfs_size = TRY(parse_bytes("tmpfs-size", value));
     else if (key == "tmpfs-mode")
-      m.tmpfs_mode = static_cast<uint32_t>(std::stoul(value, nullptr, 8));
+      m.tmpfs_mode = TRY(parse_mode("tmpfs-mode", value));
     else if (key == "volume-nocopy" || key == "consistency")
       continue;
     else
@@ -117,7 +129,7 @@ Result<engine::MountRequest> parse_tmpfs_flag(const std::string& spec) {
       if (option.starts_with("size="))
         m.tmpfs_size = TRY(parse_bytes("--tmpfs size", option.substr(5)));
       else if (option.starts_with("mode="))
-        m.tmpfs_mode = static_cast<uint32_t>(std::stoul(option.substr(5), nullptr, 8));
+        m.tmpfs_mode = TRY(parse_mode("--tmpfs mode", option.substr(5)));
       else if (option == "ro")
         m.read_only = true;
     }
