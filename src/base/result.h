@@ -41,6 +41,10 @@ Result<T> with_context(Result<T> result, fmt::format_string<Args...> format, Arg
 #define QUAI_CONCAT_(a, b) a##b
 #define QUAI_CONCAT(a, b) QUAI_CONCAT_(a, b)
 
+// Never use TRY inside a braced initialiser after an element that owns something (a
+// string, a Json, an fd): returning from the statement expression there skips the
+// destructors of the elements already built, and they leak. Hoist the TRY into a variable.
+//
 // TRY(expr): evaluates to the value of a Result, or returns its error from the enclosing
 // function. A GNU statement expression, so it works in initialisers: auto x = TRY(f());
 // Each use gets its own variable name so nested TRYs do not shadow each other.

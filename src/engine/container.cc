@@ -108,7 +108,9 @@ Status host_config_from_json(const JsonReader& r, ContainerRecord& c) {
   c.nano_cpus = TRY(number_or_zero(r, "NanoCpus"));
   c.pids_limit = TRY(number_or_zero(r, "PidsLimit"));
   for (const auto& u : TRY(r.array("Ulimits"))) {
-    c.ulimits.push_back({TRY(u.string("Name")), TRY(u.int64("Soft")), TRY(u.int64("Hard"))});
+    std::string name = TRY(u.string("Name"));
+    int64_t soft = TRY(u.int64("Soft"));
+    c.ulimits.push_back({std::move(name), soft, TRY(u.int64("Hard"))});
   }
   c.cap_add = TRY(r.strings("CapAdd"));
   c.cap_drop = TRY(r.strings("CapDrop"));

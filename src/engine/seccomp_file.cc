@@ -137,10 +137,9 @@ Result<Json> argument(const JsonReader& r) {
   if (index >= 6) return fail(r.error("index", "must be below 6"));
   std::string op = TRY(r.string("op"));
   TRY(check_name(r, "op", op, runtime::seccomp_operators(), "operator"));
-  return Json{{"index", index},
-              {"value", TRY(r.uint64("value"))},
-              {"valueTwo", TRY(r.optional_uint64("valueTwo")).value_or(0)},
-              {"op", op}};
+  uint64_t value = TRY(r.uint64("value"));
+  uint64_t value_two = TRY(r.optional_uint64("valueTwo")).value_or(0);
+  return Json{{"index", index}, {"value", value}, {"valueTwo", value_two}, {"op", op}};
 }
 
 // Docker's older profiles name one syscall per rule with "name".
@@ -152,7 +151,9 @@ Result<std::vector<std::string>> rule_names(const JsonReader& r) {
 }
 
 Result<Json> rule(const JsonReader& r) {
-  Json out = {{"names", TRY(rule_names(r))}, {"action", TRY(action(r, "action"))}};
+  auto names = TRY(rule_names(r));
+  auto rule_action = TRY(action(r, "action"));
+  Json out = {{"names", names}, {"action", rule_action}};
   TRY(copy_errno(r, "errnoRet", out));
   for (const auto& arg : TRY(r.array("args"))) out["args"].push_back(TRY(argument(arg)));
   return out;
@@ -182,7 +183,8 @@ Result<Json> convert(const Json& document, const Host& host) {
   if (r.has("listenerPath")) {
     return fail(Errc::Unsupported, "listenerPath: seccomp notify is not supported");
   }
-  Json out = {{"defaultAction", TRY(action(r, "defaultAction"))}};
+  auto default_action = TRY(action(r, "defaultAction"));
+  Json out = {{"defaultAction", default_action}};
   TRY(copy_errno(r, "defaultErrnoRet", out));
   out["architectures"] = TRY(architectures(r));
   if (r.has("flags")) out["flags"] = TRY(flags(r));

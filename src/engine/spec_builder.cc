@@ -168,12 +168,13 @@ Result<Json> build_oci_spec(const ContainerRecord& record, const SpecInputs& inp
       record.privileged
           ? runtime::known_capabilities()
           : TRY(apply_capability_changes(default_capabilities(), record.cap_add, record.cap_drop));
+  auto args = TRY(container_args(record));
   Json process{{"terminal", record.tty},
                {"user",
                 {{"uid", inputs.user.uid},
                  {"gid", inputs.user.gid},
                  {"additionalGids", inputs.user.additional_gids}}},
-               {"args", TRY(container_args(record))},
+               {"args", args},
                {"env", container_env(record)},
                {"cwd", record.working_dir.empty() ? "/" : record.working_dir},
                {"capabilities", {{"bounding", caps}, {"effective", caps}, {"permitted", caps}}},

@@ -78,7 +78,8 @@ Result<ArchiveImage> load_image(ArchiveContents& contents, const JsonReader& ent
   contents.keep(config_blob.digest);
   Digest manifest_digest = TRY(contents.put(manifest.dump()));
   contents.keep(manifest_digest);
-  return ArchiveImage{manifest_digest, TRY(names_of(entry))};
+  auto names = TRY(names_of(entry));
+  return ArchiveImage{manifest_digest, std::move(names)};
 }
 
 }  // namespace

@@ -30,8 +30,10 @@ Json descriptor_json(std::string_view type, const Digest& digest, int64_t size) 
 
 Result<OciManifest> oci_manifest(const BlobStore& blobs, const Digest& digest,
                                  const Manifest& manifest) {
-  if (manifest.media_type == media_type::kOciManifest)
-    return OciManifest{digest, "", TRY(blobs.size(digest))};
+  if (manifest.media_type == media_type::kOciManifest) {
+    uint64_t size = TRY(blobs.size(digest));
+    return OciManifest{digest, "", size};
+  }
   Json doc = {{"schemaVersion", 2},
               {"mediaType", media_type::kOciManifest},
               {"config", descriptor_json(media_type::kOciConfig, manifest.config.digest,

@@ -24,7 +24,8 @@ Result<LayerInfo> ImageStore::read_layer(const Digest& diff_id) const {
   std::string dir = layer_dir(diff_id);
   auto meta = TRY(store::read_json_file(dir + "/layer.json"));
   JsonReader reader(meta, dir + "/layer.json");
-  return LayerInfo{diff_id, dir + "/diff", TRY(reader.uint64("size"))};
+  uint64_t size = TRY(reader.uint64("size"));
+  return LayerInfo{diff_id, dir + "/diff", size};
 }
 
 Result<LayerInfo> ImageStore::ensure_layer(const Descriptor& blob,

@@ -31,8 +31,11 @@ Result<Descriptor> parse_descriptor(const JsonReader& r) {
   if (d.size < 0) return fail(r.error("size", "must not be negative"));
   if (r.has("platform")) {
     auto p = TRY(r.object("platform"));
-    d.platform = Platform{TRY(p.string("architecture")), TRY(p.string("os")),
-                          TRY(p.optional_string("variant")).value_or("")};
+    Platform platform;
+    platform.architecture = TRY(p.string("architecture"));
+    platform.os = TRY(p.string("os"));
+    platform.variant = TRY(p.optional_string("variant")).value_or("");
+    d.platform = std::move(platform);
   }
   d.annotations = TRY(r.string_map("annotations"));
   return d;
@@ -116,10 +119,12 @@ Result<ImageConfig> read_image_config(const JsonReader& r) {
     config.diff_ids.push_back(TRY_CTX(Digest::parse(diff_ids[i]), "rootfs.diff_ids[{}]", i));
   }
   for (const auto& item : TRY(r.array("history"))) {
-    config.history.push_back({TRY(item.optional_string("created")).value_or(""),
-                              TRY(item.optional_string("created_by")).value_or(""),
-                              TRY(item.optional_string("comment")).value_or(""),
-                              TRY(item.boolean("empty_layer", false))});
+    HistoryEntry entry;
+    entry.created = TRY(item.optional_string("created")).value_or("");
+    entry.created_by = TRY(item.optional_string("created_by")).value_or("");
+    entry.comment = TRY(item.optional_string("comment")).value_or("");
+    entry.empty_layer = TRY(item.boolean("empty_layer", false));
+    config.history.push_back(std::move(entry));
   }
   return config;
 }

@@ -191,8 +191,8 @@ Result<int> exec_in_container(const RuntimeOptions& options, const std::string& 
   if (exec.process.terminal && exec.console_socket.empty() && exec.detach) {
     return fail(Errc::InvalidArgument, "a detached exec with a terminal needs --console-socket");
   }
-  ExecPlan plan{&container,   &exec, TRY(open_namespaces(container)),
-                std::nullopt, -1,    sys::UniqueFd()};
+  auto namespaces = TRY(open_namespaces(container));
+  ExecPlan plan{&container, &exec, std::move(namespaces), std::nullopt, -1, sys::UniqueFd()};
   if (!container.spec.has_namespace("mount")) {
     std::string root = fmt::format("/proc/{}/root", container.state.pid);
     plan.root = sys::UniqueFd(::open(root.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));

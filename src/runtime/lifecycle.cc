@@ -147,7 +147,8 @@ Result<LockedContainer> lock_container(const RuntimeOptions& options, const std:
     return fail(Errc::NotFound, "container \"{}\" does not exist", id);
   }
   if (!lock) return std::unexpected(lock.error());
-  return LockedContainer{std::move(*lock), TRY(load_container(options, id))};
+  auto container = TRY(load_container(options, id));
+  return LockedContainer{std::move(*lock), std::move(container)};
 }
 
 Status start_container(const RuntimeOptions& options, const std::string& id) {

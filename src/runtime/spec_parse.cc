@@ -303,7 +303,8 @@ Result<Resources> parse_resources_object(const JsonReader& r) {
   if (r.has("pids")) res.pids_limit = TRY(TRY(r.object("pids")).int64("limit"));
   if (r.has("blockIO")) res.block_io = TRY(parse_block_io(TRY(r.object("blockIO"))));
   for (const auto& item : TRY(r.array("hugepageLimits"))) {
-    res.hugepage_limits.push_back({TRY(item.string("pageSize")), TRY(item.uint64("limit"))});
+    std::string page_size = TRY(item.string("pageSize"));
+    res.hugepage_limits.push_back({std::move(page_size), TRY(item.uint64("limit"))});
   }
   if (r.has("network")) res.network = TRY(parse_network(TRY(r.object("network"))));
   res.unified = TRY(r.string_map("unified"));
