@@ -2,50 +2,37 @@
 // monitor until the container exits.
 
 #include <poll.h>
-#include <sys/ioctl.h>
-#include <termios.h>
 #include <unistd.h>
 
 #include "engine/internal/frames.h"
+#include "engine/internal/terminal.h"
 #include "engine/lifecycle.h"
 #include "sys/file_io.h"
+#include "sys/unix_socket.h"
 
 namespace quai::engine {
 namespace {
 
 using internal::Frame;
 
-// Restores the terminal however the session ends.
-class RawTerminal {
- public:
-  explicit RawTerminal(bool enable) {
-    if (!enable || ::tcgetattr(STDIN_FILENO, &saved_) != 0) return;
-    struct termios raw = saved_;
-    ::cfmakeraw(&raw);
-    active_ = ::tcsetattr(STDIN_FILENO, TCSANOW, &raw) == 0;
-  }
-  ~RawTerminal() {
-    if (active_) ::tcsetattr(STDIN_FILENO, TCSANOW, &saved_);
-  }
-  RawTerminal(const RawTerminal&) = delete;
-  RawTerminal& operator=(const RawTerminal&) = delete;
-
- private:
-  struct termios saved_ {};
-  bool active_ = false;
-};
-
 void send_window_size(int socket) {
-  struct winsize size {};
-  if (::ioctl(STDIN_FILENO, TIOCGWINSZ, &size) == 0 && size.ws_row > 0) {
-    internal::send_frame(socket, Frame::Resize, fmt::format("{} {}", size.ws_row, size.ws_col));
+  if (auto size = internal::window_size()) {
+    internal::send_frame(socket, Frame::Resize, fmt::format("{} {}", size->ws_row, size->ws_col));
   }
 }
 
 }  // namespace
 
+Result<sys::UniqueFd> connect_to_monitor(Engine& engine, const ContainerView& view) {
+  if (view.state.status != RunStatus::Running && view.state.status != RunStatus::Paused) {
+    return fail(Errc::Busy, "You cannot attach to a stopped container, start it first");
+  }
+  return TRY_CTX(sys::connect_unix(engine.attach_socket(view.record.id), SOCK_SEQPACKET),
+                 "attach to {}", view.record.name);
+}
+
 Result<std::optional<int>> attach_session(int socket, const AttachOptions& options) {
-  RawTerminal terminal(options.tty && ::isatty(STDIN_FILENO));
+  internal::RawTerminal terminal(options.tty && ::isatty(STDIN_FILENO));
   if (options.tty) send_window_size(socket);
   bool stdin_open = options.forward_stdin;
   while (true) {

@@ -8,7 +8,13 @@ namespace {
 
 std::string env_key(const std::string& entry) { return entry.substr(0, entry.find('=')); }
 
-// Later entries replace earlier ones with the same key, keeping the first one's place.
+bool covered_by_mount(const ContainerRecord& record, const std::string& path) {
+  return std::ranges::any_of(record.mounts,
+                             [&](const MountRequest& m) { return m.target == path; });
+}
+
+}  // namespace
+
 std::vector<std::string> merge_env(std::vector<std::string> base,
                                    const std::vector<std::string>& overrides) {
   for (const auto& entry : overrides) {
@@ -22,13 +28,6 @@ std::vector<std::string> merge_env(std::vector<std::string> base,
   }
   return base;
 }
-
-bool covered_by_mount(const ContainerRecord& record, const std::string& path) {
-  return std::ranges::any_of(record.mounts,
-                             [&](const MountRequest& m) { return m.target == path; });
-}
-
-}  // namespace
 
 Result<ContainerRecord> create_from_request(Engine& engine, const ContainerRequest& request) {
   auto image = TRY(engine.images().find(request.image));

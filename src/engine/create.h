@@ -25,6 +25,11 @@ struct ContainerRequest {
   ContainerRecord host;  // HostConfig fields as parsed from the flags
 };
 
+/// "NAME=value" lists: later entries replace earlier ones with the same name, keeping the
+/// first one's place.
+std::vector<std::string> merge_env(std::vector<std::string> base,
+                                   const std::vector<std::string>& overrides);
+
 /// Resolves the image, merges, creates anonymous volumes for the image's VOLUMEs that no
 /// mount covers, and writes the record. NotFound "No such image: X" (exit 125 upstream).
 Result<ContainerRecord> create_from_request(Engine& engine, const ContainerRequest& request);

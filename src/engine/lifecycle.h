@@ -25,6 +25,10 @@ Status remove_container(Engine& engine, const ContainerView& view, bool force, b
 /// Blocks until the container is not running and returns its exit code.
 Result<int> wait_container(Engine& engine, std::string_view name_or_id);
 
+/// Connects to a running container's monitor, for attach_session. Busy when it is not
+/// running.
+Result<sys::UniqueFd> connect_to_monitor(Engine& engine, const ContainerView& view);
+
 struct AttachOptions {
   bool forward_stdin = false;
   bool tty = false;  // put the terminal in raw mode and forward its size

@@ -74,6 +74,7 @@ Result<std::vector<pid_t>> container_pids(const RuntimeOptions& options, const s
 struct ExecOptions {
   Process process;
   std::string console_socket;
+  int console_socket_fd = -1;  // an already connected socket instead of a path (the engine)
   std::string pid_file;
   bool detach = false;
   int preserve_fds = 0;
@@ -83,6 +84,10 @@ struct ExecOptions {
 /// otherwise waits and returns its exit code.
 Result<int> exec_in_container(const RuntimeOptions& options, const std::string& id,
                               const ExecOptions& exec);
+/// Starts the process and returns its pid at once (it is the caller's child); the caller
+/// waits for it. `exec.detach` is ignored.
+Result<pid_t> spawn_exec(const RuntimeOptions& options, const std::string& id,
+                         const ExecOptions& exec);
 
 /// Parses "KILL", "SIGKILL", "9".
 Result<int> parse_signal(std::string_view text);

@@ -182,15 +182,12 @@ Result<int> wait_forwarding_signals(pid_t pid) {
 
 }  // namespace
 
-Result<int> exec_in_container(const RuntimeOptions& options, const std::string& id,
-                              const ExecOptions& exec) {
+Result<pid_t> spawn_exec(const RuntimeOptions& options, const std::string& id,
+                         const ExecOptions& exec) {
   Container container = TRY(load_container(options, id));
   TRY(require_status(container, {ContainerStatus::Running, ContainerStatus::Created}, "exec in"));
   if (exec.process.args.empty())
     return fail(Errc::InvalidArgument, "process.args: must not be empty");
-  if (exec.process.terminal && exec.console_socket.empty() && exec.detach) {
-    return fail(Errc::InvalidArgument, "a detached exec with a terminal needs --console-socket");
-  }
   auto namespaces = TRY(open_namespaces(container));
   ExecPlan plan{&container, &exec, std::move(namespaces), std::nullopt, -1, sys::UniqueFd()};
   if (!container.spec.has_namespace("mount")) {
@@ -203,14 +200,27 @@ Result<int> exec_in_container(const RuntimeOptions& options, const std::string& 
         TRY(compile_seccomp(*container.spec.linux_->seccomp, options.root + "/seccomp-cache"));
   }
   sys::UniqueFd console;
-  if (exec.process.terminal && !exec.console_socket.empty()) {
+  if (exec.process.terminal && exec.console_socket_fd >= 0) {
+    console = sys::UniqueFd(::fcntl(exec.console_socket_fd, F_DUPFD_CLOEXEC, 3));
+    if (!console) return fail_errno(errno, "console socket");
+  } else if (exec.process.terminal && !exec.console_socket.empty()) {
     console = TRY(sys::connect_unix(exec.console_socket));
-    plan.console_socket = console.get();
   }
+  plan.console_socket = console.get();
   pid_t pid = TRY_CTX(launch(plan, container.cgroup()), "exec in container \"{}\"", id);
   if (!exec.pid_file.empty())
     TRY(sys::write_file_atomic(exec.pid_file, std::to_string(pid), 0644,
                                sys::Durability::Volatile));
+  return pid;
+}
+
+Result<int> exec_in_container(const RuntimeOptions& options, const std::string& id,
+                              const ExecOptions& exec) {
+  bool has_console = !exec.console_socket.empty() || exec.console_socket_fd >= 0;
+  if (exec.process.terminal && !has_console && exec.detach) {
+    return fail(Errc::InvalidArgument, "a detached exec with a terminal needs --console-socket");
+  }
+  pid_t pid = TRY(spawn_exec(options, id, exec));
   if (exec.detach) return 0;
   return wait_forwarding_signals(pid);
 }

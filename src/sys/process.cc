@@ -1,11 +1,17 @@
 #include "sys/process.h"
 
+#include <fcntl.h>
 #include <poll.h>
+#include <spawn.h>
 #include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
 
 #include <cerrno>
 
 #include "base/strings.h"
+#include "sys/fd.h"
 #include "sys/file_io.h"
 #include "sys/syscalls.h"
 
@@ -65,6 +71,63 @@ Result<std::optional<int>> wait_exit_code_for(pid_t pid, std::chrono::millisecon
   if (ready < 0) return fail_errno(errno, "poll process {}", pid);
   if (ready == 0) return std::optional<int>();
   return std::optional<int>(TRY(wait_exit_code(pid)));
+}
+
+Result<std::string> command_output(const std::vector<std::string>& argv) {
+  if (argv.empty()) return fail(Errc::InvalidArgument, "command_output: no program");
+  int pipe[2];
+  if (::pipe2(pipe, O_CLOEXEC) != 0) return fail_errno(errno, "pipe");
+  UniqueFd read_end(pipe[0]), write_end(pipe[1]);
+  posix_spawn_file_actions_t actions;
+  ::posix_spawn_file_actions_init(&actions);
+  ::posix_spawn_file_actions_adddup2(&actions, write_end.get(), STDOUT_FILENO);
+  std::vector<char*> args;
+  for (const auto& arg : argv) args.push_back(const_cast<char*>(arg.c_str()));
+  args.push_back(nullptr);
+  pid_t pid = 0;
+  int spawned = ::posix_spawnp(&pid, args[0], &actions, nullptr, args.data(), environ);
+  ::posix_spawn_file_actions_destroy(&actions);
+  if (spawned != 0) return fail_errno(spawned, "run {}", argv[0]);
+  write_end.reset();
+  std::string out;
+  char buffer[8192];
+  ssize_t n;
+  while ((n = ::read(read_end.get(), buffer, sizeof buffer)) != 0) {
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) break;
+    out.append(buffer, static_cast<size_t>(n));
+  }
+  int code = TRY(wait_exit_code(pid));
+  if (code != 0) return fail(Errc::Io, "{} failed (exit status {})", argv[0], code);
+  return out;
+}
+
+Result<std::string> ps_of(const std::vector<pid_t>& pids, const std::vector<std::string>& ps_args) {
+  std::vector<std::string> argv = {"ps"};
+  if (ps_args.empty()) argv.push_back("-ef");
+  argv.insert(argv.end(), ps_args.begin(), ps_args.end());
+  std::string table = TRY(command_output(argv));
+  auto lines = split(table, '\n');
+  if (lines.empty()) return fail(Errc::InvalidArgument, "ps printed nothing");
+  auto words = [](const std::string& line) {
+    auto fields = split(trim(line), ' ');
+    std::erase(fields, "");
+    return fields;
+  };
+  auto header = words(lines[0]);
+  auto column = std::ranges::find(header, "PID");
+  if (column == header.end())
+    return fail(Errc::InvalidArgument, "ps {}: its output has no PID column", join(ps_args, " "));
+  size_t index = static_cast<size_t>(column - header.begin());
+  std::string out = lines[0] + "\n";
+  for (size_t i = 1; i < lines.size(); ++i) {
+    auto fields = words(lines[i]);
+    if (fields.size() <= index) continue;
+    auto pid = parse_int64(fields[index]);
+    if (pid && std::ranges::find(pids, static_cast<pid_t>(*pid)) != pids.end())
+      out += lines[i] + "\n";
+  }
+  return out;
 }
 
 }  // namespace quai::sys

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "base/result.h"
 
@@ -23,5 +24,13 @@ Result<int> wait_exit_code(pid_t pid);
 /// Waits at most `timeout` for the child; nullopt on timeout.
 Result<std::optional<int>> wait_exit_code_for(pid_t pid, std::chrono::milliseconds timeout);
 int exit_code_from_status(int status);
+
+/// Runs a program (found in $PATH, no shell) and returns its standard output; stderr is
+/// left to ours. The error names the program and its exit status.
+Result<std::string> command_output(const std::vector<std::string>& argv);
+/// The host's ps(1) run with `ps_args` (none: -ef), cut to its header and the lines of
+/// `pids`: what `runc ps` and `docker top` print. InvalidArgument when the output has no
+/// PID column.
+Result<std::string> ps_of(const std::vector<pid_t>& pids, const std::vector<std::string>& ps_args);
 
 }  // namespace quai::sys

@@ -30,17 +30,28 @@ std::string render_table(const std::vector<std::string>& header,
   return out;
 }
 
-std::string human_size(uint64_t bytes) {
-  static const char* kUnits[] = {"B", "kB", "MB", "GB", "TB", "PB"};
+namespace {
+
+// Go's %.{digits}g: that many significant digits, trailing zeros dropped.
+std::string scaled_size(uint64_t bytes, double base, const std::vector<const char*>& units,
+                        int digits) {
   double value = static_cast<double>(bytes);
   size_t unit = 0;
-  while (value >= 1000.0 && unit + 1 < std::size(kUnits)) {
-    value /= 1000.0;
+  while (value >= base && unit + 1 < units.size()) {
+    value /= base;
     ++unit;
   }
-  // Three significant digits, trailing zeros dropped, as Go's %.3g does.
-  std::string text = fmt::format("{:.3g}", value);
-  return text + kUnits[unit];
+  return fmt::format("{:.{}g}", value, digits) + units[unit];
+}
+
+}  // namespace
+
+std::string human_size(uint64_t bytes) {
+  return scaled_size(bytes, 1000.0, {"B", "kB", "MB", "GB", "TB", "PB"}, 3);
+}
+
+std::string binary_size(uint64_t bytes) {
+  return scaled_size(bytes, 1024.0, {"B", "KiB", "MiB", "GiB", "TiB", "PiB"}, 4);
 }
 
 int64_t parse_rfc3339(const std::string& text) {

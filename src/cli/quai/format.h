@@ -16,6 +16,8 @@ std::string render_table(const std::vector<std::string>& header,
                          const std::vector<std::vector<std::string>>& rows);
 /// "4.26MB", "1.2GB": decimal units, three significant digits.
 std::string human_size(uint64_t bytes);
+/// "1.523MiB", "1.944GiB": binary units, four significant digits (`docker stats` memory).
+std::string binary_size(uint64_t bytes);
 /// "2 minutes", "About an hour", "Less than a second" for the time since an RFC 3339 stamp.
 std::string human_duration_since(const std::string& rfc3339);
 /// Seconds since the epoch for an RFC 3339 stamp (0 when it does not parse).

@@ -90,12 +90,15 @@ Result<int> list_images(Globals& globals, const ImagesFlags& f) {
   return 0;
 }
 
-void print_remove_report(const image::RemoveReport& report) {
+// rmi says "Untagged:"/"Deleted:"; prune lists them in lower case, as Docker's do.
+void print_remove_report(const image::RemoveReport& report, bool lower_case = false) {
+  const char* untagged = lower_case ? "untagged" : "Untagged";
+  const char* deleted = lower_case ? "deleted" : "Deleted";
   for (const auto& name : report.untagged) {
     auto reference = image::parse_reference(name);
-    std::printf("Untagged: %s\n", reference ? reference->familiar_str().c_str() : name.c_str());
+    std::printf("%s: %s\n", untagged, reference ? reference->familiar_str().c_str() : name.c_str());
   }
-  for (const auto& id : report.deleted) std::printf("Deleted: %s\n", id.str().c_str());
+  for (const auto& id : report.deleted) std::printf("%s: %s\n", deleted, id.str().c_str());
 }
 
 Result<int> history(Globals& globals, const std::string& name, bool quiet) {
@@ -316,7 +319,7 @@ prune->callback([&] {
     auto gc = TRY(engine.images().collect_garbage(engine.pinned_layers()));
     if (!report.deleted.empty()) {
       std::printf("Deleted Images:\n");
-      print_remove_report(report);
+      print_remove_report(report, true);
       std::printf("\n");
     }
     std::printf("Total reclaimed space: %s\n", human_size(gc.bytes_freed).c_str());

@@ -87,6 +87,7 @@ int main(int argc, char** argv) {
   Action action;
   add_run_verbs(app, globals, action);
   add_container_verbs(app, globals, action);
+  add_process_verbs(app, globals, action);
   add_image_verbs(app, globals, action);
   add_volume_verbs(app, globals, action);
   add_system_verbs(app, globals, action);

@@ -228,6 +228,17 @@ void add_run_flags(CLI::App& c, RunFlags& f) {
   c.prefix_command();
 }
 
+Result<std::vector<std::string>> read_env_flags(const std::vector<std::string>& env,
+                                                const std::vector<std::string>& env_files) {
+  std::vector<std::string> out;
+  for (const auto& file : env_files) {
+    auto from_file = TRY(read_env_file(file));
+    out.insert(out.end(), from_file.begin(), from_file.end());
+  }
+  for (const auto& e : env) out.push_back(expand_env(e));
+  return out;
+}
+
 Result<engine::ContainerRequest> make_request(const RunFlags& f,
                                               const std::vector<std::string>& image_and_args) {
   if (image_and_args.empty())
@@ -236,11 +247,7 @@ Result<engine::ContainerRequest> make_request(const RunFlags& f,
   r.image = image_and_args[0];
   r.args.assign(image_and_args.begin() + 1, image_and_args.end());
   r.name = f.name;
-  for (const auto& file : f.env_files) {
-    auto env = TRY(read_env_file(file));
-    r.env.insert(r.env.end(), env.begin(), env.end());
-  }
-  for (const auto& e : f.env) r.env.push_back(expand_env(e));
+  r.env = TRY(read_env_flags(f.env, f.env_files));
   for (const auto& label : f.labels) {
     auto eq = label.find('=');
     r.labels[label.substr(0, eq)] = eq == std::string::npos ? "" : label.substr(eq + 1);

@@ -21,6 +21,9 @@ struct RunFlags {
 };
 
 void add_run_flags(CLI::App& command, RunFlags& flags);
+/// --env-file contents, then -e values ("-e NAME" takes the CLI's own value), in order.
+Result<std::vector<std::string>> read_env_flags(const std::vector<std::string>& env,
+                                                const std::vector<std::string>& env_files);
 /// Builds the request; InvalidArgument names the flag and quotes the bad value.
 Result<engine::ContainerRequest> make_request(const RunFlags& flags,
                                               const std::vector<std::string>& image_and_args);

@@ -23,6 +23,7 @@ struct Globals {
 using Action = std::function<Result<int>()>;
 
 void add_container_verbs(CLI::App& app, Globals& globals, Action& action);
+void add_process_verbs(CLI::App& app, Globals& globals, Action& action);
 void add_run_verbs(CLI::App& app, Globals& globals, Action& action);
 void add_image_verbs(CLI::App& app, Globals& globals, Action& action);
 void add_volume_verbs(CLI::App& app, Globals& globals, Action& action);

@@ -11,6 +11,7 @@
 #include "runtime/features.h"
 #include "sys/file_io.h"
 #include "sys/fs.h"
+#include "sys/process.h"
 
 namespace quai::cli {
 namespace {
@@ -92,30 +93,8 @@ Result<int> run_ps(const Globals& globals, const std::string& format,
     std::printf("%s\n", Json(pids).dump().c_str());
     return 0;
   }
-  std::string command =
-      "ps " +
-      (rest.size() > 1 ? join(std::vector<std::string>(rest.begin() + 1, rest.end()), " ") : "-ef");
-  FILE* pipe = ::popen(command.c_str(), "r");
-  if (pipe == nullptr) return fail_errno(errno, "run \"{}\"", command);
-  char line[4096];
-  bool header = true;
-  int pid_column = 1;
-  while (std::fgets(line, sizeof line, pipe)) {
-    auto fields = split(trim(line), ' ');
-    fields.erase(std::remove(fields.begin(), fields.end(), ""), fields.end());
-    if (header) {
-      for (size_t i = 0; i < fields.size(); ++i) {
-        if (fields[i] == "PID") pid_column = static_cast<int>(i);
-      }
-      std::fputs(line, stdout);
-      header = false;
-      continue;
-    }
-    if (static_cast<int>(fields.size()) <= pid_column) continue;
-    auto pid = parse_int64(fields[pid_column]);
-    if (pid && std::find(pids.begin(), pids.end(), *pid) != pids.end()) std::fputs(line, stdout);
-  }
-  ::pclose(pipe);
+  std::vector<std::string> ps_args(rest.begin() + 1, rest.end());
+  std::fputs(TRY(sys::ps_of(pids, ps_args)).c_str(), stdout);
   return 0;
 }
 
