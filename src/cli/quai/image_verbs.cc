@@ -90,14 +90,6 @@ Result<int> list_images(Globals& globals, const ImagesFlags& f) {
   return 0;
 }
 
-void print_remove_report(const image::RemoveReport& report) {
-  for (const auto& name : report.untagged) {
-    auto reference = image::parse_reference(name);
-    std::printf("Untagged: %s\n", reference ? reference->familiar_str().c_str() : name.c_str());
-  }
-  for (const auto& id : report.deleted) std::printf("Deleted: %s\n", id.str().c_str());
-}
-
 Result<int> history(Globals& globals, const std::string& name, bool quiet) {
   auto engine = TRY(open_engine(globals));
   auto image = TRY(engine.images().find(name));
@@ -183,6 +175,14 @@ Result<int> load(Globals& globals, const std::string& input, bool quiet) {
 }
 
 }  // namespace
+
+void print_remove_report(const image::RemoveReport& report) {
+  for (const auto& name : report.untagged) {
+    auto reference = image::parse_reference(name);
+    std::printf("Untagged: %s\n", reference ? reference->familiar_str().c_str() : name.c_str());
+  }
+  for (const auto& id : report.deleted) std::printf("Deleted: %s\n", id.str().c_str());
+}
 
 void add_image_verbs(CLI::App& app, Globals& globals, Action& action) {
   static ImagesFlags images_flags;

@@ -28,6 +28,11 @@ void add_image_verbs(CLI::App& app, Globals& globals, Action& action);
 void add_volume_verbs(CLI::App& app, Globals& globals, Action& action);
 void add_system_verbs(CLI::App& app, Globals& globals, Action& action);
 void add_cp_verbs(CLI::App& app, Globals& globals, Action& action);
+/// `system df` and `system prune`, under the `system` command.
+void add_system_usage_verbs(CLI::App& system, Globals& globals, Action& action);
+
+/// "Untagged: …" and "Deleted: …" lines, as rmi and the prunes print them.
+void print_remove_report(const image::RemoveReport& report);
 
 Result<engine::Engine> open_engine(const Globals& globals);
 using sys::absolute_path;
