@@ -9,7 +9,7 @@ PACKAGES="
   libgtest-dev libgmock-dev libbenchmark-dev
   clang-16 libclang-rt-16-dev clang-format
   busybox-static util-linux procps iproute2 jq tmux
-  podman crun runc skopeo umoci debootstrap hyperfine time
+  podman crun runc skopeo umoci debootstrap hyperfine time tini
 "
 missing=""
 for p in $PACKAGES; do

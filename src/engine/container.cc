@@ -16,6 +16,7 @@ Result<int64_t> number_or_zero(const JsonReader& r, std::string_view key) {
 Json mount_to_json(const MountRequest& m) {
   Json j{{"Type", m.type}, {"Source", m.source}, {"Target", m.target}, {"ReadOnly", m.read_only}};
   if (!m.propagation.empty()) j["BindOptions"] = {{"Propagation", m.propagation}};
+  if (m.no_copy) j["VolumeOptions"] = {{"NoCopy", true}};
   if (m.type == "tmpfs") j["TmpfsOptions"] = {{"SizeBytes", m.tmpfs_size}, {"Mode", m.tmpfs_mode}};
   return j;
 }
@@ -28,6 +29,8 @@ Result<MountRequest> mount_from_json(const JsonReader& r) {
   m.read_only = TRY(r.boolean("ReadOnly", false));
   if (r.has("BindOptions"))
     m.propagation = TRY(text_or_empty(TRY(r.object("BindOptions")), "Propagation"));
+  if (r.has("VolumeOptions"))
+    m.no_copy = TRY(TRY(r.object("VolumeOptions")).boolean("NoCopy", false));
   if (r.has("TmpfsOptions")) {
     auto t = TRY(r.object("TmpfsOptions"));
     m.tmpfs_size = TRY(number_or_zero(t, "SizeBytes"));

@@ -32,6 +32,7 @@ struct MountRequest {
   std::string propagation;  // bind: rprivate, rslave, ...
   int64_t tmpfs_size = 0;
   uint32_t tmpfs_mode = 0;
+  bool no_copy = false;  // volume: never filled from the image (volume-nocopy)
 };
 
 struct Ulimit {

@@ -97,8 +97,9 @@ Result<runtime::Launched> Monitor::create(Stdio& stdio) {
   sys::UniqueFd rootfs(::open((dir + "/rootfs").c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
   if (!rootfs) return fail_errno(errno, "open rootfs");
   auto user = TRY(resolve_user(rootfs.get(), record_.user));
-  auto mounts = TRY(internal::resolve_mounts(engine_, record_));
-  SpecInputs inputs{dir + "/rootfs", dir, std::move(user), std::move(mounts)};
+  auto mounts = TRY(internal::resolve_mounts(engine_, record_, rootfs.get()));
+  SpecInputs inputs{dir + "/rootfs", dir, std::move(user), std::move(mounts), ""};
+  if (record_.init) inputs.init_binary = TRY(internal::find_init_binary());
   auto spec = TRY(build_oci_spec(record_, inputs));
   TRY(sys::write_file_atomic(dir + "/config.json", spec.dump(), 0600, sys::Durability::Volatile));
 

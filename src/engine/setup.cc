@@ -9,15 +9,18 @@
 namespace quai::engine::internal {
 namespace {
 
-std::string overlay_options(Engine& engine, const ContainerRecord& record) {
+// Read-only, the upper dir becomes the top lower layer: no work dir is taken, so a
+// container started meanwhile finds its upper and work dirs free.
+std::string overlay_options(Engine& engine, const ContainerRecord& record, bool read_only) {
   std::string dir = engine.container_dir(record.id);
-  std::string lower;
+  std::string lower = read_only ? dir + "/upper" : "";
   // overlayfs lists the top layer first; the image lists the base first.
   for (auto it = record.layers.rbegin(); it != record.layers.rend(); ++it) {
     if (!lower.empty()) lower += ':';
     lower += engine.root() + "/layers/" + it->hex() + "/diff";
   }
-  if (lower.empty()) lower = dir + "/empty";
+  if (record.layers.empty()) lower += (lower.empty() ? "" : ":") + dir + "/empty";
+  if (read_only) return "lowerdir=" + lower;
   return "lowerdir=" + lower + ",upperdir=" + dir + "/upper,workdir=" + dir + "/work";
 }
 
@@ -36,7 +39,7 @@ std::vector<std::string> bind_options(const MountRequest& m) {
 
 }  // namespace
 
-Status mount_container_root(Engine& engine, const ContainerRecord& record) {
+Status mount_container_root(Engine& engine, const ContainerRecord& record, bool read_only) {
   if (::unshare(CLONE_NEWNS) != 0) return fail_errno(errno, "unshare mount namespace");
   // Nothing mounted here may reach the host, and nothing the host mounts later matters.
   if (::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0) {
@@ -44,8 +47,9 @@ Status mount_container_root(Engine& engine, const ContainerRecord& record) {
   }
   std::string dir = engine.container_dir(record.id);
   if (record.layers.empty()) TRY(sys::mkdir_p(dir + "/empty", 0755));
-  std::string options = overlay_options(engine, record);
-  if (::mount("overlay", (dir + "/rootfs").c_str(), "overlay", 0, options.c_str()) != 0) {
+  std::string options = overlay_options(engine, record, read_only);
+  unsigned long flags = read_only ? MS_RDONLY : 0;
+  if (::mount("overlay", (dir + "/rootfs").c_str(), "overlay", flags, options.c_str()) != 0) {
     return fail_errno(errno, "mount overlay on \"{}/rootfs\"", dir);
   }
   return ok();
@@ -63,7 +67,15 @@ Status write_etc_files(Engine& engine, const ContainerRecord& record) {
   return ok();
 }
 
-Result<std::vector<ResolvedMount>> resolve_mounts(Engine& engine, const ContainerRecord& record) {
+Result<std::string> find_init_binary() {
+  for (const char* path : {"/usr/bin/tini-static", "/usr/bin/tini"}) {
+    if (sys::path_exists(path)) return std::string(path);
+  }
+  return fail(Errc::NotFound, "--init: tini is not installed (/usr/bin/tini-static)");
+}
+
+Result<std::vector<ResolvedMount>> resolve_mounts(Engine& engine, const ContainerRecord& record,
+                                                  int rootfs_fd) {
   std::vector<ResolvedMount> mounts;
   for (const auto& m : record.mounts) {
     if (m.type == "bind") {
@@ -75,6 +87,7 @@ Result<std::vector<ResolvedMount>> resolve_mounts(Engine& engine, const Containe
       mounts.push_back({"bind", m.source, m.target, bind_options(m)});
     } else if (m.type == "volume") {
       auto volume = TRY(ensure_volume(engine, m.source));
+      if (!m.no_copy) TRY(populate_volume(engine, volume, rootfs_fd, m.target));
       mounts.push_back({"bind", volume.data_path, m.target, bind_options(m)});
     } else if (m.type == "tmpfs") {
       std::vector<std::string> options = {"nosuid", "nodev", "noexec"};

@@ -185,6 +185,13 @@ Result<Json> build_oci_spec(const ContainerRecord& record, const SpecInputs& inp
   Json mounts = base_mounts(record);
   for (auto& m : etc_file_mounts(inputs)) mounts.push_back(m);
   for (auto& m : user_mounts(inputs)) mounts.push_back(m);
+  if (record.init) {
+    // Where Docker puts its init, and what container_args() runs.
+    mounts.push_back({{"destination", "/sbin/docker-init"},
+                      {"type", "bind"},
+                      {"source", inputs.init_binary},
+                      {"options", {"rbind", "ro", "rprivate"}}});
+  }
   Json linux_section{{"namespaces", namespaces(record)},
                      {"resources", resources(record)},
                      {"cgroupsPath", "/quai/" + record.id}};

@@ -1,5 +1,8 @@
 #include "engine/volumes.h"
 
+#include <fcntl.h>
+
+#include "engine/internal/tree_copy.h"
 #include "store/ids.h"
 #include "store/json_file.h"
 #include "sys/fs.h"
@@ -23,6 +26,7 @@ Result<Volume> read_volume(Engine& engine, const std::string& name) {
   volume.name = TRY(r.string("Name"));
   volume.created = TRY(r.string("CreatedAt"));
   volume.anonymous = TRY(r.boolean("Anonymous", false));
+  volume.populated = TRY(r.boolean("Populated", false));
   volume.labels = TRY(r.string_map("Labels"));
   volume.data_path = volume_dir(engine, name) + "/_data";
   return volume;
@@ -78,6 +82,24 @@ Result<std::vector<Volume>> list_volumes(Engine& engine) {
   }
   std::ranges::sort(volumes, {}, &Volume::name);
   return volumes;
+}
+
+Status populate_volume(Engine& engine, const Volume& volume, int root_fd,
+                       const std::string& target) {
+  if (volume.populated) return ok();
+  std::string dir = volume_dir(engine, volume.name);
+  auto lock = TRY(store::FileLock::acquire(dir, store::LockMode::Exclusive));
+  auto meta = TRY(store::read_json_file(dir + "/volume.json"));
+  if (meta.value("Populated", false)) return ok();  // another container was first
+  auto source = TRY(internal::locate_in_root(root_fd, target, true));
+  if (source.exists && source.is_directory && TRY(sys::list_directory(volume.data_path)).empty()) {
+    sys::UniqueFd data(::open(volume.data_path.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+    if (!data) return fail_errno(errno, "open \"{}\"", volume.data_path);
+    TRY_CTX(internal::copy_tree(source, ".", data.get(), internal::plain_tree_options()),
+            "copy \"{}\" of the image into volume {}", target, volume.name);
+  }
+  meta["Populated"] = true;
+  return store::write_json_file(dir + "/volume.json", meta);
 }
 
 std::set<std::string> volumes_in_use(Engine& engine) {

@@ -18,6 +18,7 @@ struct Volume {
   std::string data_path;
   std::string created;
   bool anonymous = false;
+  bool populated = false;  // mounted once already: never filled from an image again
   std::map<std::string, std::string> labels;
 
   Json to_inspect_json() const;
@@ -36,6 +37,12 @@ Result<std::vector<Volume>> list_volumes(Engine& engine);
 Status remove_volume(Engine& engine, const std::string& name, bool force);
 /// Removes unused anonymous volumes (all unused ones with `all`); returns their names.
 Result<std::vector<std::string>> prune_volumes(Engine& engine, bool all);
+/// Docker's copy-up, done on a volume's first mount only (then recorded in volume.json):
+/// when the volume is empty and `root_fd` (the container's root) holds a directory at
+/// `target`, its content is copied in with owners, modes and xattrs, and the volume's
+/// directory takes the owner and mode of `target`. Serialised by the volume's lock.
+Status populate_volume(Engine& engine, const Volume& volume, int root_fd,
+                       const std::string& target);
 /// Volume names that containers mount.
 std::set<std::string> volumes_in_use(Engine& engine);
 

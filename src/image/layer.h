@@ -3,8 +3,13 @@
 // and directories packed back into tar. Layer content is hostile input: every path is resolved
 // inside the layer directory, and nothing is ever created outside it.
 
+#include <sys/types.h>
+
 #include <cstdint>
+#include <optional>
+#include <string>
 #include <string_view>
+#include <utility>
 
 #include "base/result.h"
 #include "image/digest.h"
@@ -20,6 +25,13 @@ struct UnpackOptions {
   /// Running without real root: device nodes are skipped with a warning, and ownership and
   /// trusted.* xattrs are not applied where the kernel refuses them.
   bool rootless = false;
+  /// False for plain trees (`cp`, volume copy-up): `.wh.` names are ordinary files.
+  bool whiteouts = true;
+  /// Every node gets this owner instead of the one in the tar (`cp` without -a).
+  std::optional<std::pair<uid_t, gid_t>> owner = std::nullopt;
+  /// An existing directory is never replaced by a non-directory or the other way round
+  /// (InvalidArgument naming both), as `docker cp` refuses; a layer replaces either.
+  bool keep_directory_kinds = false;
 };
 
 struct UnpackedLayer {
@@ -43,5 +55,12 @@ Result<UnpackedLayer> unpack_layer(int fd, int dir_fd, const UnpackOptions& opti
 /// whole seconds, no user or group names), turning overlayfs whiteouts (0/0 character devices,
 /// trusted.overlay.opaque=y) back into `.wh.` entries. Returns the sha256 of what was written.
 Result<Digest> pack_layer(int dir_fd, int out_fd, std::string_view origin);
+
+/// Writes an uncompressed tar of one node, `name` in `dir_fd` (never followed), and of
+/// everything below it when it is a directory, to `out_fd`, calling it `tar_name` in the
+/// tar ("." makes a directory's content the tar's top level). A plain tree, not a layer:
+/// devices stay devices and overlay xattrs are left out.
+Status pack_path(int dir_fd, const std::string& name, const std::string& tar_name, int out_fd,
+                 std::string_view origin);
 
 }  // namespace quai::image

@@ -69,12 +69,19 @@ Result<std::vector<std::pair<std::string, std::string>>> read_xattrs(const std::
 
 class Packer {
  public:
-  explicit Packer(int out_fd) : out_fd_(out_fd), archive_(archive_write_new()) {}
+  /// `layer_form`: overlayfs whiteouts and opaque directories become `.wh.` entries.
+  Packer(int out_fd, bool layer_form)
+      : out_fd_(out_fd), layer_form_(layer_form), archive_(archive_write_new()) {}
   ~Packer() { archive_write_free(archive_); }
 
+  /// The children of `dir_fd` at the tar's top level.
   Result<Digest> run(int dir_fd);
+  /// One node and what is below it, named `tar_name`.
+  Result<Digest> run(int dir_fd, const std::string& name, const std::string& tar_name);
 
  private:
+  Status open();
+  Result<Digest> close();
   static la_ssize_t write_callback(struct archive*, void* self, const void* data, size_t size);
   Status add_children(int dir_fd, const std::string& prefix);
   Status add(int dir_fd, const std::string& name, const std::string& path);
@@ -84,6 +91,7 @@ class Packer {
   Status write_content(int dir_fd, const std::string& name);
 
   int out_fd_;
+  bool layer_form_;
   struct archive* archive_;
   Sha256 hash_;
   std::optional<Error> write_error_;
@@ -101,7 +109,7 @@ la_ssize_t Packer::write_callback(struct archive*, void* self, const void* data,
   return static_cast<la_ssize_t>(size);
 }
 
-Result<Digest> Packer::run(int dir_fd) {
+Status Packer::open() {
   if (archive_ == nullptr) return fail(Errc::Internal, "archive_write_new failed");
   // ustar where it fits, pax headers only for long names, big ids and xattrs.
   archive_write_set_format_pax_restricted(archive_);
@@ -109,7 +117,22 @@ Result<Digest> Packer::run(int dir_fd) {
   if (archive_write_open(archive_, this, nullptr, &Packer::write_callback, nullptr) != ARCHIVE_OK) {
     return fail(Errc::Internal, "open tar writer: {}", archive_error_string(archive_));
   }
+  return ok();
+}
+
+Result<Digest> Packer::run(int dir_fd) {
+  TRY(open());
   TRY(add_children(dir_fd, ""));
+  return close();
+}
+
+Result<Digest> Packer::run(int dir_fd, const std::string& name, const std::string& tar_name) {
+  TRY(open());
+  TRY_CTX(add(dir_fd, name, tar_name), "\"{}\"", tar_name);
+  return close();
+}
+
+Result<Digest> Packer::close() {
   if (archive_write_close(archive_) != ARCHIVE_OK) {
     if (write_error_) return fail(*write_error_);
     return fail(Errc::Io, "finish tar: {}", archive_error_string(archive_));
@@ -165,7 +188,8 @@ Status Packer::write_content(int dir_fd, const std::string& name) {
 Status Packer::add_xattrs(archive_entry* entry, const std::string& node_path, bool* opaque) {
   const internal::MetadataPolicy policy{.rootless = false, .is_root = true};
   for (const auto& [name, value] : TRY(read_xattrs(node_path))) {
-    if ((name == internal::kOpaqueXattr || name == "user.overlay.opaque") && value == "y") {
+    if (layer_form_ && (name == internal::kOpaqueXattr || name == "user.overlay.opaque") &&
+        value == "y") {
       *opaque = true;
     }
     if (!internal::xattr_allowed(name, policy)) continue;
@@ -178,7 +202,7 @@ Status Packer::add(int dir_fd, const std::string& name, const std::string& path)
   struct stat st;
   if (::fstatat(dir_fd, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0)
     return fail_errno(errno, "stat");
-  if (S_ISCHR(st.st_mode) && st.st_rdev == 0) {
+  if (layer_form_ && S_ISCHR(st.st_mode) && st.st_rdev == 0) {
     size_t slash = path.rfind('/') + 1;  // npos + 1 == 0
     std::string marker = path.substr(0, slash) + std::string(internal::kWhiteoutPrefix) + name;
     return write_marker(marker, st);
@@ -222,8 +246,15 @@ Status Packer::add(int dir_fd, const std::string& name, const std::string& path)
 }  // namespace
 
 Result<Digest> pack_layer(int dir_fd, int out_fd, std::string_view origin) {
-  Packer packer(out_fd);
+  Packer packer(out_fd, true);
   return with_context(packer.run(dir_fd), "pack {}", origin);
+}
+
+Status pack_path(int dir_fd, const std::string& name, const std::string& tar_name, int out_fd,
+                 std::string_view origin) {
+  Packer packer(out_fd, false);
+  TRY_CTX(packer.run(dir_fd, name, tar_name), "pack {}", origin);
+  return ok();
 }
 
 }  // namespace quai::image

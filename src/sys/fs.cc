@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <set>
 #include <vector>
 
 #include "base/strings.h"
@@ -40,12 +41,12 @@ Status mkdir_p(const std::string& path, mode_t mode) {
 
 namespace {
 
-Status remove_entries(int dirfd, const std::string& path, dev_t device) {
-  int fd = ::dup(dirfd);
-  if (fd < 0) return fail_errno(errno, "dup");
-  DIR* dir = ::fdopendir(fd);
+// The names in an open directory (read through a duplicate: the caller's fd stays put).
+Result<std::vector<std::string>> names_in(int dirfd, const std::string& path) {
+  int fd = ::openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  DIR* dir = fd < 0 ? nullptr : ::fdopendir(fd);
   if (dir == nullptr) {
-    ::close(fd);
+    if (fd >= 0) ::close(fd);
     return fail_errno(errno, "opendir \"{}\"", path);
   }
   std::vector<std::string> names;
@@ -54,7 +55,11 @@ Status remove_entries(int dirfd, const std::string& path, dev_t device) {
     if (name != "." && name != "..") names.push_back(std::move(name));
   }
   ::closedir(dir);
-  for (const auto& name : names) {
+  return names;
+}
+
+Status remove_entries(int dirfd, const std::string& path, dev_t device) {
+  for (const auto& name : TRY(names_in(dirfd, path))) {
     struct stat st;
     if (::fstatat(dirfd, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) continue;
     std::string child = path + "/" + name;
@@ -73,7 +78,43 @@ Status remove_entries(int dirfd, const std::string& path, dev_t device) {
   return ok();
 }
 
+struct InodeKey {
+  dev_t device;
+  ino_t inode;
+  auto operator<=>(const InodeKey&) const = default;
+};
+
+Status add_sizes(int dirfd, const std::string& path, dev_t device, std::set<InodeKey>& seen,
+                 uint64_t& total) {
+  for (const auto& name : TRY(names_in(dirfd, path))) {
+    struct stat st;
+    if (::fstatat(dirfd, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) continue;
+    if (!S_ISDIR(st.st_mode)) {
+      if (st.st_nlink < 2 || seen.insert({st.st_dev, st.st_ino}).second)
+        total += static_cast<uint64_t>(st.st_size);
+      continue;
+    }
+    if (st.st_dev != device) continue;
+    UniqueFd sub(::openat(dirfd, name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+    if (!sub) return fail_errno(errno, "open \"{}/{}\"", path, name);
+    TRY(add_sizes(sub.get(), path + "/" + name, device, seen, total));
+  }
+  return ok();
+}
+
 }  // namespace
+
+Result<uint64_t> tree_size(const std::string& path) {
+  UniqueFd dir(::open(path.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+  if (!dir && errno == ENOENT) return 0;
+  if (!dir) return fail_errno(errno, "open \"{}\"", path);
+  struct stat st;
+  if (::fstat(dir.get(), &st) != 0) return fail_errno(errno, "stat \"{}\"", path);
+  std::set<InodeKey> seen;
+  uint64_t total = 0;
+  TRY(add_sizes(dir.get(), path, st.st_dev, seen, total));
+  return total;
+}
 
 Status remove_tree(const std::string& path) {
   struct stat st;
@@ -183,18 +224,10 @@ std::string clean_path(const std::string& path) {
 }
 
 Result<std::vector<std::string>> list_directory(const std::string& path) {
-  std::vector<std::string> names;
-  DIR* dir = ::opendir(path.c_str());
-  if (dir == nullptr) {
-    if (errno == ENOENT) return names;
-    return fail_errno(errno, "open \"{}\"", path);
-  }
-  while (struct dirent* entry = ::readdir(dir)) {
-    std::string name = entry->d_name;
-    if (name != "." && name != "..") names.push_back(std::move(name));
-  }
-  ::closedir(dir);
-  return names;
+  UniqueFd dir(::open(path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (!dir && errno == ENOENT) return std::vector<std::string>();
+  if (!dir) return fail_errno(errno, "open \"{}\"", path);
+  return names_in(dir.get(), path);
 }
 
 std::string read_link(const std::string& path) {

@@ -23,6 +23,9 @@ bool is_directory(const std::string& path);
 
 /// mkdir -p; existing directories are fine.
 Status mkdir_p(const std::string& path, mode_t mode = 0755);
+/// Bytes in the files below `path` (st_size; hard links once; not below other mounts),
+/// as Docker counts a container's or a volume's size. 0 when `path` does not exist.
+Result<uint64_t> tree_size(const std::string& path);
 /// rm -rf that never crosses into another filesystem (a leftover mount stays untouched).
 Status remove_tree(const std::string& path);
 

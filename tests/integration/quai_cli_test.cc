@@ -9,7 +9,7 @@
 namespace quai::test {
 namespace {
 
-using QuaiCli = QuaiTest;
+class QuaiCli : public QuaiFixture {};
 
 TEST_F(QuaiCli, RunPrintsTheGreetingAndExitsZero) {
   auto result = quai({"run", "--rm", "busybox", "echo", "hello from quai"});

@@ -1,6 +1,7 @@
 #pragma once
-// The fixture of the quai CLI tests: each test gets its own --root with a bootstrapped
-// busybox image, and its containers are removed afterwards.
+// The fixture of tests that drive the quai CLI: a throw-away --root per test with a
+// bootstrapped busybox image; containers are removed at the end. QUAI_BIN names the
+// binary (a compile definition of each test target).
 
 #include <unistd.h>
 
@@ -14,7 +15,7 @@
 
 namespace quai::test {
 
-class QuaiTest : public ::testing::Test {
+class QuaiFixture : public ::testing::Test {
  protected:
   void SetUp() override {
     if (!is_root()) GTEST_SKIP() << "containers need root";
@@ -30,7 +31,7 @@ class QuaiTest : public ::testing::Test {
   }
 
   std::vector<std::string> quai_argv(std::vector<std::string> args) const {
-    args.insert(args.begin(), {QUAI_BIN, "--root", dir_->path() + "/root"});
+    args.insert(args.begin(), {QUAI_BIN, "--root", root()});
     return args;
   }
   CommandResult quai(std::vector<std::string> args, const std::string& input = "") {
@@ -59,7 +60,9 @@ class QuaiTest : public ::testing::Test {
     }
     return false;
   }
-  const std::string& dir() const { return dir_->path(); }
+
+  std::string root() const { return dir_->path() + "/root"; }
+  const std::string& path() const { return dir_->path(); }
 
   static std::vector<std::string> split_lines(const std::string& text) {
     std::vector<std::string> lines;

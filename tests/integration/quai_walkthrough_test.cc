@@ -13,7 +13,7 @@
 namespace quai::test {
 namespace {
 
-using Walkthrough = QuaiTest;
+using Walkthrough = QuaiFixture;
 
 TEST_F(Walkthrough, InteractiveContainerThroughATerminal) {
   auto r = quai_in_terminal({"run", "--name", "test", "-it", "busybox", "sh"},
@@ -36,7 +36,7 @@ TEST_F(Walkthrough, DetachedContainerWithLogsStatsAndTop) {
   ASSERT_EQ(stats.exit_code, 0) << stats.err;
   auto lines = split_lines(stats.out);
   ASSERT_EQ(lines.size(), 2u) << stats.out;
-  EXPECT_TRUE(lines[0].starts_with("CONTAINER ID   NAME   CPU %")) << lines[0];
+  EXPECT_TRUE(lines[0].starts_with("CONTAINER ID   NAME      CPU %     MEM USAGE / LIMIT")) << lines[0];
   EXPECT_TRUE(contains(lines[1], " web ")) << lines[1];
   EXPECT_TRUE(contains(lines[1], "iB / ")) << "memory usage and limit: " << lines[1];
   // sh and its sleep: at least one process, and the count is the last column.
@@ -145,7 +145,7 @@ TEST_F(Walkthrough, ImagesListRemovePruneAndHistory) {
   EXPECT_EQ(removed.out, "Untagged: mine:1\n") << removed.err;
 
   // Importing under the same name twice leaves the first image dangling.
-  std::string tree = dir() + "/tree";
+  std::string tree = path() + "/tree";
   ::mkdir(tree.c_str(), 0755);
   std::ofstream(tree + "/a") << "one";
   ASSERT_EQ(quai({"import", tree, "app:1"}).exit_code, 0);
@@ -185,7 +185,7 @@ TEST_F(Walkthrough, NamedVolumeDataOutlivesTheContainer) {
 }
 
 TEST_F(Walkthrough, BindTmpfsAndReadOnlyMounts) {
-  std::string code = dir() + "/code";
+  std::string code = path() + "/code";
   ::mkdir(code.c_str(), 0755);
   std::ofstream(code + "/app.py") << "print('hi')\n";
   std::string bind = "type=bind,source=" + code + ",target=/app";

@@ -20,7 +20,9 @@ std::string render_table(const std::vector<std::string>& header,
     std::string line;
     for (size_t i = 0; i < row.size(); ++i) {
       line += row[i];
-      if (i + 1 < row.size()) line += std::string(widths[i] - row[i].size() + 3, ' ');
+      // Docker's tabwriter: three spaces of padding, cells at least ten wide.
+      if (i + 1 < row.size())
+        line += std::string(std::max<size_t>(widths[i] + 3, 10) - row[i].size(), ' ');
     }
     while (!line.empty() && line.back() == ' ') line.pop_back();
     out += line + "\n";

@@ -11,7 +11,8 @@
 
 namespace quai::cli {
 
-/// Columns padded to the widest cell plus three spaces, as Docker's tabwriter does.
+/// Columns padded to the widest cell plus three spaces, at least ten wide, as Docker's
+/// tabwriter does.
 std::string render_table(const std::vector<std::string>& header,
                          const std::vector<std::vector<std::string>>& rows);
 /// "4.26MB", "1.2GB": decimal units, three significant digits.

@@ -90,17 +90,6 @@ Result<int> list_images(Globals& globals, const ImagesFlags& f) {
   return 0;
 }
 
-// rmi says "Untagged:"/"Deleted:"; prune lists them in lower case, as Docker's do.
-void print_remove_report(const image::RemoveReport& report, bool lower_case = false) {
-  const char* untagged = lower_case ? "untagged" : "Untagged";
-  const char* deleted = lower_case ? "deleted" : "Deleted";
-  for (const auto& name : report.untagged) {
-    auto reference = image::parse_reference(name);
-    std::printf("%s: %s\n", untagged, reference ? reference->familiar_str().c_str() : name.c_str());
-  }
-  for (const auto& id : report.deleted) std::printf("%s: %s\n", deleted, id.str().c_str());
-}
-
 Result<int> history(Globals& globals, const std::string& name, bool quiet) {
   auto engine = TRY(open_engine(globals));
   auto image = TRY(engine.images().find(name));
@@ -187,6 +176,16 @@ Result<int> load(Globals& globals, const std::string& input, bool quiet) {
 
 }  // namespace
 
+void print_remove_report(const image::RemoveReport& report, bool lower_case) {
+  const char* untagged = lower_case ? "untagged" : "Untagged";
+  const char* deleted = lower_case ? "deleted" : "Deleted";
+  for (const auto& name : report.untagged) {
+    auto reference = image::parse_reference(name);
+    std::printf("%s: %s\n", untagged, reference ? reference->familiar_str().c_str() : name.c_str());
+  }
+  for (const auto& id : report.deleted) std::printf("%s: %s\n", deleted, id.str().c_str());
+}
+
 void add_image_verbs(CLI::App& app, Globals& globals, Action& action) {
   static ImagesFlags images_flags;
   auto* images = app.add_subcommand("images", "List images");
@@ -209,7 +208,7 @@ void add_image_verbs(CLI::App& app, Globals& globals, Action& action) {
       auto engine = TRY(open_engine(globals));
       auto in_use = engine.images_in_use();
       for (const auto& name : names)
-        print_remove_report(TRY(engine.images().remove(name, force, in_use)));
+        print_remove_report(TRY(engine.images().remove(name, force, in_use)), false);
       TRY(engine.images().collect_garbage(engine.pinned_layers()));
       return 0;
     };

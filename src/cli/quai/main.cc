@@ -91,6 +91,7 @@ int main(int argc, char** argv) {
   add_image_verbs(app, globals, action);
   add_volume_verbs(app, globals, action);
   add_system_verbs(app, globals, action);
+  add_cp_verbs(app, globals, action);
   take_one_value_per_flag(app);
   try {
     app.parse(argc, argv);

@@ -64,6 +64,8 @@ Result<engine::MountRequest> parse_volume_flag(const std::string& spec) {
         m.read_only = true;
       else if (option == "rw" || option == "z" || option == "Z")
         continue;
+      else if (option == "nocopy")
+        m.no_copy = true;
       else if (option.find("private") != std::string::npos ||
                option.find("shared") != std::string::npos ||
                option.find("slave") != std::string::npos)
@@ -99,7 +101,9 @@ Result<engine::MountRequest> parse_mount_flag(const std::string& spec) {
       m.tmpfs_size = TRY(parse_bytes("tmpfs-size", value));
     else if (key == "tmpfs-mode")
       m.tmpfs_mode = TRY(parse_mode("tmpfs-mode", value));
-    else if (key == "volume-nocopy" || key == "consistency")
+    else if (key == "volume-nocopy")
+      m.no_copy = value.empty() || value == "true" || value == "1";
+    else if (key == "consistency")
       continue;
     else
       return fail(Errc::InvalidArgument,

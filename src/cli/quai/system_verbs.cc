@@ -1,4 +1,4 @@
-// system check (and, later, df and prune).
+// system check; df and prune are in system_df.cc.
 
 #include <cstdio>
 
@@ -20,6 +20,7 @@ void add_system_verbs(CLI::App& app, Globals& globals, Action& action) {
       return 0;
     };
   });
+  add_system_usage_verbs(*system, globals, action);
 }
 
 }  // namespace quai::cli

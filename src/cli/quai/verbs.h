@@ -28,6 +28,12 @@ void add_run_verbs(CLI::App& app, Globals& globals, Action& action);
 void add_image_verbs(CLI::App& app, Globals& globals, Action& action);
 void add_volume_verbs(CLI::App& app, Globals& globals, Action& action);
 void add_system_verbs(CLI::App& app, Globals& globals, Action& action);
+void add_cp_verbs(CLI::App& app, Globals& globals, Action& action);
+/// `system df` and `system prune`, under the `system` command.
+void add_system_usage_verbs(CLI::App& system, Globals& globals, Action& action);
+
+/// rmi says "Untagged:"/"Deleted:"; the prunes list them in lower case, as Docker's do.
+void print_remove_report(const image::RemoveReport& report, bool lower_case);
 
 Result<engine::Engine> open_engine(const Globals& globals);
 using sys::absolute_path;

@@ -30,7 +30,11 @@ LayerWriter::LayerWriter(int root_fd, const UnpackOptions& options)
 Status LayerWriter::write(const TarEntry& entry, TarReader& data) {
   retired_.clear();
   auto where = TRY_CTX(clean_entry_path(entry.path), "entry \"{}\"", entry.path);
-  return with_context(write_entry(entry, where, data), "entry \"{}\"", entry.path);
+  if (!options_.owner)
+    return with_context(write_entry(entry, where, data), "entry \"{}\"", entry.path);
+  TarEntry owned = entry;
+  std::tie(owned.uid, owned.gid) = *options_.owner;
+  return with_context(write_entry(owned, where, data), "entry \"{}\"", entry.path);
 }
 
 Status LayerWriter::write_entry(const TarEntry& entry, const EntryPath& where, TarReader& data) {
@@ -39,7 +43,7 @@ Status LayerWriter::write_entry(const TarEntry& entry, const EntryPath& where, T
     return write_directory(root_fd_, where, entry);
   }
   int parent = TRY(parent_fd(where.parent));
-  switch (whiteout_kind(where.name)) {
+  switch (options_.whiteouts ? whiteout_kind(where.name) : WhiteoutKind::None) {
     case WhiteoutKind::Opaque:
       return mark_opaque(parent);
     case WhiteoutKind::Meta:
@@ -82,6 +86,10 @@ Status LayerWriter::make_room(int parent, const std::string& name) {
   if (::fstatat(parent, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) {
     if (errno == ENOENT) return ok();
     return fail_errno(errno, "stat");
+  }
+  if (S_ISDIR(st.st_mode) && options_.keep_directory_kinds) {
+    return fail(Errc::InvalidArgument, "cannot overwrite directory \"{}\" with non-directory",
+                name);
   }
   forget_parents();
   if (S_ISDIR(st.st_mode)) return sys::remove_tree(sys::fd_path(parent) + "/" + name);

@@ -63,6 +63,10 @@ Status LayerWriter::write_directory(int parent, const EntryPath& where, const Ta
     // An existing directory stays, with its content, as in a tar extract; anything else goes.
     if (::fstatat(parent, where.name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0 ||
         !S_ISDIR(st.st_mode)) {
+      if (options_.keep_directory_kinds) {
+        return fail(Errc::InvalidArgument, "cannot overwrite non-directory \"{}\" with directory",
+                    where.name);
+      }
       TRY(make_room(parent, where.name));
       if (::mkdirat(parent, where.name.c_str(), 0700) != 0) return fail_errno(errno, "mkdir");
     }
