@@ -36,7 +36,8 @@ TEST_F(Walkthrough, DetachedContainerWithLogsStatsAndTop) {
   ASSERT_EQ(stats.exit_code, 0) << stats.err;
   auto lines = split_lines(stats.out);
   ASSERT_EQ(lines.size(), 2u) << stats.out;
-  EXPECT_TRUE(lines[0].starts_with("CONTAINER ID   NAME      CPU %     MEM USAGE / LIMIT")) << lines[0];
+  EXPECT_TRUE(lines[0].starts_with("CONTAINER ID   NAME      CPU %     MEM USAGE / LIMIT"))
+      << lines[0];
   EXPECT_TRUE(contains(lines[1], " web ")) << lines[1];
   EXPECT_TRUE(contains(lines[1], "iB / ")) << "memory usage and limit: " << lines[1];
   // sh and its sleep: at least one process, and the count is the last column.
