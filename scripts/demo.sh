@@ -1,15 +1,12 @@
 #!/bin/sh
-# demo.sh: the main job. Makes a busybox root filesystem from the host's busybox-static,
-# writes an OCI bundle for it, and runs a container with quai-runtime.
+# demo.sh: the main job. Makes a busybox base image from the host's busybox-static (no
+# registry), runs a container from it with quai, and shows what quai keeps about it.
+# QUAI names the binary (default: quai on $PATH); QUAI_ROOT the store (default /var/lib/quai).
 set -eu
-runtime=${QUAI_RUNTIME:-quai-runtime}
-work=$(mktemp -d /tmp/quai-demo.XXXXXX)
-trap 'rm -rf "$work"' EXIT
-"$(dirname "$0")/busybox-rootfs.sh" "$work/rootfs"
-cd "$work"
-"$runtime" spec
-command='echo "hello from a quai container: $(hostname), pid $$, $(cat /proc/self/cgroup | wc -l) cgroups"; uname -srm'
-jq --arg c "$command" '.process.terminal = false | .process.args = ["sh", "-c", $c]' config.json > config.new
-mv config.new config.json
-echo "running: $runtime run demo-$$ -- sh -c '$command'"
-"$runtime" --root "$work/state" run "demo-$$"
+quai=${QUAI:-quai}
+if [ -n "${QUAI_ROOT:-}" ]; then quai="$quai --root $QUAI_ROOT"; fi
+$quai image bootstrap busybox
+command='echo "hello from a quai container: $(hostname), pid $$, user $(id -u)"; uname -srm'
+echo "running: quai run --rm busybox sh -c '$command'"
+$quai run --rm busybox sh -c "$command"
+$quai images busybox
