@@ -15,6 +15,23 @@
 
 namespace quai::test {
 
+/// The non-empty lines of `text`.
+inline std::vector<std::string> split_lines(const std::string& text) {
+  std::vector<std::string> lines;
+  size_t start = 0;
+  while (start < text.size()) {
+    size_t end = text.find('\n', start);
+    if (end == std::string::npos) end = text.size();
+    if (end > start) lines.push_back(text.substr(start, end - start));
+    start = end + 1;
+  }
+  return lines;
+}
+
+inline bool contains(const std::string& text, const std::string& part) {
+  return text.find(part) != std::string::npos;
+}
+
 class QuaiFixture : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -64,23 +81,7 @@ class QuaiFixture : public ::testing::Test {
   std::string root() const { return dir_->path() + "/root"; }
   const std::string& path() const { return dir_->path(); }
 
-  static std::vector<std::string> split_lines(const std::string& text) {
-    std::vector<std::string> lines;
-    size_t start = 0;
-    while (start < text.size()) {
-      size_t end = text.find('\n', start);
-      if (end == std::string::npos) end = text.size();
-      if (end > start) lines.push_back(text.substr(start, end - start));
-      start = end + 1;
-    }
-    return lines;
-  }
-
   std::unique_ptr<TempDir> dir_;
 };
-
-inline bool contains(const std::string& text, const std::string& part) {
-  return text.find(part) != std::string::npos;
-}
 
 }  // namespace quai::test
