@@ -127,7 +127,7 @@ const Hierarchy* CgroupLayout::unified() const {
 
 Result<std::string> resolve_cgroups_path(const std::string& cgroups_path, const std::string& id,
                                          bool systemd_style) {
-  if (cgroups_path.empty()) return "/quai/" + id;
+  if (cgroups_path.empty()) return std::string(kDefaultParent) + "/" + id;
   if (systemd_style && cgroups_path.find(':') != std::string::npos) {
     auto parts = split(cgroups_path, ':');
     if (parts.size() != 3) {
@@ -159,7 +159,21 @@ Status Cgroup::create(const Resources* resources) {
         break;
       }
     }
+    // quai's default parent is shared by all its containers: whichever ends last removes
+    // it, not only the one that happened to make it (destroy leaves it while not empty).
+    if (!owned_from_.empty() && path_.starts_with(std::string(kDefaultParent) + "/"))
+      owned_from_ = kDefaultParent;
   }
+  // A container ending at this moment may remove a shared parent between our mkdirs.
+  Status made;
+  for (int attempt = 0; attempt < 5; ++attempt) {
+    made = make_directories(resources);
+    if (made || made.error().sys_errno() != ENOENT) break;
+  }
+  return made;
+}
+
+Status Cgroup::make_directories(const Resources* resources) {
   for (const auto& hierarchy : layout_.hierarchies) {
     std::string dir = directory(hierarchy);
     if (hierarchy.unified) {

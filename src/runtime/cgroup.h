@@ -34,6 +34,9 @@ struct CgroupLayout {
   const Hierarchy* unified() const;
 };
 
+/// Where containers without a cgroupsPath go: /quai/<id>.
+inline constexpr std::string_view kDefaultParent = "/quai";
+
 /// Turns config's cgroupsPath into a path below each hierarchy's root: absolute paths are
 /// used as they are, relative ones go below "/", empty means "/quai/<id>", and with
 /// systemd_style a "slice:prefix:name" triple becomes "/slice/…/prefix-name.scope".
@@ -69,6 +72,8 @@ class Cgroup {
   Status destroy();
 
  private:
+  Status make_directories(const Resources* resources);
+
   CgroupLayout layout_;
   std::string path_;
   std::string owned_from_;
