@@ -20,6 +20,7 @@
 #include "engine/spec_builder.h"
 #include "engine/user.h"
 #include "sys/file_io.h"
+#include "sys/fs.h"
 #include "sys/process.h"
 #include "sys/syscalls.h"
 #include "sys/unix_socket.h"
@@ -96,7 +97,13 @@ Result<runtime::Launched> Monitor::create(Stdio& stdio) {
   std::string dir = engine_.container_dir(record_.id);
   sys::UniqueFd rootfs(::open((dir + "/rootfs").c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
   if (!rootfs) return fail_errno(errno, "open rootfs");
-  auto user = TRY(resolve_user(rootfs.get(), record_.user));
+  auto user = TRY_CTX(resolve_user(rootfs.get(), record_.user), "image \"{}\": User \"{}\"",
+                      record_.image, record_.user);
+  if (!record_.working_dir.empty()) {
+    // As Docker: a missing working directory is made, inside the container's root.
+    TRY_CTX(sys::make_path_in_root(rootfs.get(), record_.working_dir, sys::NodeKind::Directory),
+            "image \"{}\": WorkingDir \"{}\"", record_.image, record_.working_dir);
+  }
   auto mounts = TRY(internal::resolve_mounts(engine_, record_));
   SpecInputs inputs{dir + "/rootfs", dir, std::move(user), std::move(mounts)};
   auto spec = TRY(build_oci_spec(record_, inputs));
