@@ -4,45 +4,12 @@
 
 #include <gtest/gtest.h>
 
-#include "support.h"
+#include "quai_env.h"
 
 namespace quai::test {
 namespace {
 
-class QuaiCli : public ::testing::Test {
- protected:
-  void SetUp() override {
-    if (!is_root()) GTEST_SKIP() << "containers need root";
-    dir_ = std::make_unique<TempDir>("quai-it-cli");
-    auto made = quai({"image", "bootstrap", "busybox"});
-    ASSERT_EQ(made.exit_code, 0) << made.both();
-  }
-
-  void TearDown() override {
-    if (!dir_) return;
-    for (const auto& id : split_lines(quai({"ps", "-aq"}).out)) quai({"rm", "-f", id});
-    dir_.reset();
-  }
-
-  CommandResult quai(std::vector<std::string> args) {
-    args.insert(args.begin(), {QUAI_BIN, "--root", dir_->path() + "/root"});
-    return run(args);
-  }
-
-  static std::vector<std::string> split_lines(const std::string& text) {
-    std::vector<std::string> lines;
-    size_t start = 0;
-    while (start < text.size()) {
-      size_t end = text.find('\n', start);
-      if (end == std::string::npos) end = text.size();
-      if (end > start) lines.push_back(text.substr(start, end - start));
-      start = end + 1;
-    }
-    return lines;
-  }
-
-  std::unique_ptr<TempDir> dir_;
-};
+using QuaiCli = QuaiTest;
 
 TEST_F(QuaiCli, RunPrintsTheGreetingAndExitsZero) {
   auto result = quai({"run", "--rm", "busybox", "echo", "hello from quai"});
