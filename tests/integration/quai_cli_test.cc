@@ -23,6 +23,7 @@ TEST_F(QuaiCli, RunExitsWithTheProcessCodeOr127WhenNotFound) {
   auto missing = quai({"run", "--rm", "busybox", "nosuchcmd"});
   EXPECT_EQ(missing.exit_code, 127);
   EXPECT_NE(missing.err.find("nosuchcmd"), std::string::npos) << missing.err;
+  EXPECT_EQ(leftovers(), std::vector<std::string>{}) << "--rm is done when run returns";
   EXPECT_EQ(quai({"run", "--rm", "nosuchimage"}).exit_code, 125);
 }
 
