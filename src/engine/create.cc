@@ -2,6 +2,7 @@
 
 #include "engine/volumes.h"
 #include "store/ids.h"
+#include "sys/fs.h"
 
 namespace quai::engine {
 namespace {
@@ -11,6 +12,29 @@ std::string env_key(const std::string& entry) { return entry.substr(0, entry.fin
 bool covered_by_mount(const ContainerRecord& record, const std::string& path) {
   return std::ranges::any_of(record.mounts,
                              [&](const MountRequest& m) { return m.target == path; });
+}
+
+// Docker's rule: absolute, and cleaned ("/a/../../b" is "/b", inside the container).
+Result<std::string> working_dir(const std::string& dir) {
+  if (dir.empty()) return dir;
+  if (!dir.starts_with('/')) {
+    return fail(Errc::InvalidArgument,
+                "the working directory \"{}\" is invalid, it needs to be an absolute path", dir);
+  }
+  return sys::clean_path(dir);
+}
+
+// execve(2) refuses any one string of MAX_ARG_STRLEN (32 pages) or more with E2BIG, which
+// names nothing: say which variable, before anything is made.
+Status check_env_sizes(const std::vector<std::string>& env) {
+  constexpr size_t kMaxArgStrlen = 32 * 4096;
+  for (const auto& entry : env) {
+    if (entry.size() + 1 > kMaxArgStrlen) {
+      return fail(Errc::InvalidArgument, "Env \"{}\": {} bytes, more than the {} execve(2) takes",
+                  env_key(entry), entry.size(), kMaxArgStrlen - 1);
+    }
+  }
+  return ok();
 }
 
 }  // namespace
@@ -41,6 +65,8 @@ Result<ContainerRecord> create_from_request(Engine& engine, const ContainerReque
   record.image = request.image;
   record.image_id = image.id;
   for (const auto& layer : layers) record.layers.push_back(layer.diff_id);
+  TRY_CTX(check_env_sizes(from_image.env), "image \"{}\"", request.image);
+  TRY_CTX(check_env_sizes(request.env), "--env");
   record.env = merge_env(from_image.env, request.env);
   record.entrypoint = request.entrypoint ? *request.entrypoint : from_image.entrypoint;
   if (!request.args.empty()) {
@@ -49,7 +75,10 @@ Result<ContainerRecord> create_from_request(Engine& engine, const ContainerReque
     record.cmd = from_image.cmd;
   }
   record.user = request.user.empty() ? from_image.user : request.user;
-  record.working_dir = request.working_dir.empty() ? from_image.working_dir : request.working_dir;
+  record.working_dir = TRY_CTX(
+      working_dir(request.working_dir.empty() ? from_image.working_dir : request.working_dir), "{}",
+      request.working_dir.empty() ? fmt::format("image \"{}\": WorkingDir", request.image)
+                                  : std::string("--workdir"));
   record.labels = from_image.labels;
   for (const auto& [key, value] : request.labels) record.labels[key] = value;
   record.stop_signal = !request.stop_signal.empty()      ? request.stop_signal

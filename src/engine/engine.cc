@@ -115,7 +115,10 @@ Result<std::vector<ContainerView>> Engine::list_containers() {
   for (const auto& id : TRY(sys::list_directory(root_ + "/containers"))) {
     auto record = read_record(id);
     if (!record) continue;  // removed meanwhile, or a crash before its record was whole
-    if (sys::read_link(root_ + "/names/" + record->name) != id) continue;  // name not yet claimed
+    if (sys::read_link(root_ + "/names/" + record->name) != id) {
+      remove_if_unclaimed(id);  // a creator still at work, or one that crashed
+      continue;
+    }
     auto state = read_state(*record);
     if (!state) continue;
     views.push_back({std::move(*record), std::move(*state)});
@@ -151,7 +154,7 @@ Status Engine::write_state(std::string_view id, const ContainerRunState& state) 
 }
 
 Result<store::FileLock> Engine::lock_container(std::string_view id) {
-  auto lock = store::FileLock::acquire(container_dir(id), store::LockMode::Exclusive);
+  auto lock = store::FileLock::lock_directory(container_dir(id), store::LockMode::Exclusive);
   if (!lock && lock.error().code() == Errc::NotFound) {
     return fail(Errc::NotFound, "No such container: {}", id);
   }
@@ -178,6 +181,17 @@ Result<ContainerRunState> Engine::reconcile(const ContainerRecord& record,
   state.pid = 0;
   TRY(write_state(record.id, state));
   return state;
+}
+
+void Engine::remove_if_unclaimed(std::string_view id) {
+  // Its creator holds the directory's lock from before the rename into containers/ until
+  // the name is claimed: a lock we can take means the creator died in between.
+  auto lock = store::FileLock::lock_directory(container_dir(id), store::LockMode::Exclusive, false);
+  if (!lock) return;
+  auto record = read_record(id);
+  if (!record || sys::read_link(root_ + "/names/" + record->name) == id) return;
+  log::debug("removing container {}: its creator died before claiming its name", id);
+  (void)images_.temp().move_in(container_dir(id), "rm");
 }
 
 Status Engine::remove_container_files(const ContainerRecord& record) {

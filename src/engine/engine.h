@@ -82,6 +82,8 @@ class Engine {
 
   Result<ContainerRecord> read_record(std::string_view id);
   Result<std::string> resolve_container_id(std::string_view name_or_id);
+  /// Removes a container whose name was never claimed, unless its creator is still at it.
+  void remove_if_unclaimed(std::string_view id);
   Result<ContainerRunState> reconcile(const ContainerRecord& record, ContainerRunState state);
 
   std::string root_;

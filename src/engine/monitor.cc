@@ -20,6 +20,7 @@
 #include "engine/spec_builder.h"
 #include "engine/user.h"
 #include "sys/file_io.h"
+#include "sys/fs.h"
 #include "sys/process.h"
 #include "sys/syscalls.h"
 #include "sys/unix_socket.h"
@@ -76,7 +77,10 @@ class Monitor {
     (void)engine_.update_state(record_.id, change);
   }
   void broadcast(Frame frame, std::string_view payload);
+  /// Records a failed start; the error frame goes out from finish().
   void fail_start(const Error& error);
+  /// Unmounts, removes an --rm container, then tells the clients how it ended.
+  int finish(int exit_code);
 
   Engine& engine_;
   ContainerRecord record_;
@@ -84,6 +88,7 @@ class Monitor {
   sys::UniqueFd listener_;
   std::optional<LogWriter> log_;
   int restart_count_ = 0;
+  std::optional<std::string> start_error_;  // "<exit code> <message>"
 };
 
 void Monitor::broadcast(Frame frame, std::string_view payload) {
@@ -96,7 +101,13 @@ Result<runtime::Launched> Monitor::create(Stdio& stdio) {
   std::string dir = engine_.container_dir(record_.id);
   sys::UniqueFd rootfs(::open((dir + "/rootfs").c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
   if (!rootfs) return fail_errno(errno, "open rootfs");
-  auto user = TRY(resolve_user(rootfs.get(), record_.user));
+  auto user = TRY_CTX(resolve_user(rootfs.get(), record_.user), "image \"{}\": User \"{}\"",
+                      record_.image, record_.user);
+  if (!record_.working_dir.empty()) {
+    // As Docker: a missing working directory is made, inside the container's root.
+    TRY_CTX(sys::make_path_in_root(rootfs.get(), record_.working_dir, sys::NodeKind::Directory),
+            "image \"{}\": WorkingDir \"{}\"", record_.image, record_.working_dir);
+  }
   auto mounts = TRY(internal::resolve_mounts(engine_, record_, rootfs.get()));
   SpecInputs inputs{dir + "/rootfs", dir, std::move(user), std::move(mounts), ""};
   if (record_.init) inputs.init_binary = TRY(internal::find_init_binary());
@@ -167,7 +178,7 @@ void Monitor::fail_start(const Error& error) {
     s.error = text;
     s.pid = 0;
   });
-  broadcast(Frame::Error, fmt::format("{} {}", code, text));
+  start_error_ = fmt::format("{} {}", code, text);
 }
 
 void Monitor::relay_output(int fd, std::string_view stream, Frame frame) {
@@ -255,11 +266,11 @@ int Monitor::run() {
   if (listener) listener_ = std::move(*listener);
   if (auto root = internal::mount_container_root(engine_, record_); !root || !log) {
     fail_start(!root ? root.error() : log.error());
-    return 1;
+    return finish(-1);
   }
   if (auto etc = internal::write_etc_files(engine_, record_); !etc) {
     fail_start(etc.error());
-    return 1;
+    return finish(-1);
   }
   int exit_code = 0;
   while (true) {
@@ -307,13 +318,22 @@ int Monitor::run() {
     std::this_thread::sleep_for(
         std::min<std::chrono::milliseconds>(delay, std::chrono::minutes(1)));
   }
+  return finish(exit_code);
+}
+
+int Monitor::finish(int exit_code) {
   ::umount2((engine_.container_dir(record_.id) + "/rootfs").c_str(), MNT_DETACH);
   ::unlink(engine_.attach_socket(record_.id).c_str());
   if (record_.auto_remove) {
     auto lock = engine_.lock_container(record_.id);
     (void)engine_.remove_container_files(record_);
   }
-  if (exit_code >= 0) broadcast(Frame::Exited, std::to_string(exit_code));
+  // Only now: a CLI that returns on this frame finds the container gone with --rm.
+  if (start_error_) {
+    broadcast(Frame::Error, *start_error_);
+    return 1;
+  }
+  broadcast(Frame::Exited, std::to_string(exit_code));
   return 0;
 }
 

@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 
+#include <algorithm>
 #include <charconv>
 #include <optional>
 #include <string>
@@ -16,11 +17,25 @@ namespace {
 // A passwd or group file is at most this big; a bigger one is not read (hostile image).
 constexpr size_t kMaxDatabaseSize = 4 << 20;
 
+// runc's range: (uid_t)-1 would tell setresuid(2) to leave the id unchanged (root).
+constexpr uint32_t kMaxId = 2147483647;
+
 std::optional<uint32_t> parse_id(std::string_view text) {
   uint32_t value = 0;
   auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
-  if (ec != std::errc() || end != text.data() + text.size() || text.empty()) return std::nullopt;
+  if (ec != std::errc() || end != text.data() + text.size() || text.empty() || value > kMaxId)
+    return std::nullopt;
   return value;
+}
+
+// A user or group given as a number: nullopt for a name, an error for a number out of range.
+Result<std::optional<uint32_t>> numeric_id(std::string_view text) {
+  std::string_view digits = text.starts_with('-') ? text.substr(1) : text;
+  if (digits.empty() || !std::ranges::all_of(digits, [](char c) { return c >= '0' && c <= '9'; }))
+    return std::optional<uint32_t>();
+  auto id = parse_id(text);
+  if (!id) return fail(Errc::InvalidArgument, "uids and gids must be in range 0-{}", kMaxId);
+  return id;
 }
 
 std::vector<std::vector<std::string>> read_database(int rootfs_fd, const char* path) {
@@ -47,7 +62,7 @@ Result<ResolvedUser> resolve_user(int rootfs_fd, std::string_view user) {
 
   auto passwd = read_database(rootfs_fd, "/etc/passwd");
   std::string user_name;
-  if (auto uid = parse_id(user_part)) {
+  if (auto uid = TRY(numeric_id(user_part))) {
     resolved.uid = *uid;
     for (const auto& row : passwd) {
       if (row.size() >= 4 && parse_id(row[2]) == *uid) {
@@ -73,7 +88,7 @@ Result<ResolvedUser> resolve_user(int rootfs_fd, std::string_view user) {
 
   auto groups = read_database(rootfs_fd, "/etc/group");
   if (!group_part.empty()) {
-    if (auto gid = parse_id(group_part)) {
+    if (auto gid = TRY(numeric_id(group_part))) {
       resolved.gid = *gid;
     } else {
       auto match = std::ranges::find_if(

@@ -47,8 +47,23 @@ Result<std::set<Digest>> ImageStore::referenced_blobs(
   return blobs;
 }
 
+// images/ holds the index and its lock; anything else is a replacement that a killed
+// command did not finish writing (index.json.tmp).
+std::vector<std::string> ImageStore::index_leftovers() const {
+  std::vector<std::string> found;
+  for (const auto& name :
+       sys::list_directory(root_ + "/images").value_or(std::vector<std::string>{})) {
+    if (name != "index.json" && name != "index.lock") found.push_back(root_ + "/images/" + name);
+  }
+  return found;
+}
+
 Result<GcReport> ImageStore::collect_garbage(const std::set<Digest>& pinned_layers) {
   auto gc_lock = TRY(store::FileLock::acquire(root_ + "/locks/gc", store::LockMode::Exclusive));
+  {
+    auto index_lock = TRY(lock_index());
+    for (const auto& path : index_leftovers()) ::unlink(path.c_str());
+  }
   auto images = TRY(read_index());
   auto live_blobs = TRY(referenced_blobs(images));
   std::set<Digest> live_layers = pinned_layers;
@@ -79,6 +94,8 @@ Result<GcReport> ImageStore::collect_garbage(const std::set<Digest>& pinned_laye
 Result<CheckReport> ImageStore::check(const std::set<Digest>& pinned_layers) const {
   CheckReport report;
   auto problem = [&](std::string text) { report.problems.push_back(std::move(text)); };
+  auto index_lock = TRY(lock_index());  // a writer's index.json.tmp is not a leftover
+  for (const auto& path : index_leftovers()) problem(fmt::format("half-written file {}", path));
   auto images = TRY(read_index());
   std::set<Digest> live_blobs;
   std::set<Digest> live_layers = pinned_layers;
@@ -114,7 +131,7 @@ Result<CheckReport> ImageStore::check(const std::set<Digest>& pinned_layers) con
       problem(fmt::format("missing layer {}", digest.str()));
   }
   for (const auto& name : TRY(sys::list_directory(temp_.dir()))) {
-    if (store::FileLock::try_acquire(temp_.dir() + "/" + name, store::LockMode::Shared)) {
+    if (store::FileLock::lock_directory(temp_.dir() + "/" + name, store::LockMode::Shared, false)) {
       problem(fmt::format("leftover tmp/{}", name));
     }
   }

@@ -101,10 +101,11 @@ class ImageStore {
   Result<LayerInfo> ensure_layer(const Descriptor& blob,
                                  const std::optional<Digest>& diff_id) const;
 
-  /// Mark and sweep: blobs and layers that no image uses and no `pinned_layers` needs.
+  /// Mark and sweep: blobs and layers that no image uses and no `pinned_layers` needs, and
+  /// index replacements left half-written.
   Result<GcReport> collect_garbage(const std::set<Digest>& pinned_layers);
   /// Verifies the store: index entries resolve, blobs match their digests, layers are
-  /// complete, nothing unreferenced is left.
+  /// complete, nothing unreferenced or half-written is left.
   Result<CheckReport> check(const std::set<Digest>& pinned_layers) const;
 
  private:
@@ -117,6 +118,7 @@ class ImageStore {
   Status write_index(const std::vector<ImageRecord>& images) const;
   Result<store::FileLock> lock_index() const;
   Result<LayerInfo> read_layer(const Digest& diff_id) const;
+  std::vector<std::string> index_leftovers() const;
   Result<std::set<Digest>> referenced_blobs(const std::vector<ImageRecord>& images) const;
 
   std::string root_;

@@ -39,6 +39,14 @@ Result<FileLock> FileLock::try_acquire(const std::string& path, LockMode mode) {
   return FileLock(std::move(fd));
 }
 
+Result<FileLock> FileLock::lock_directory(const std::string& path, LockMode mode, bool wait) {
+  sys::UniqueFd fd(::open(path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (!fd && errno == ENOENT) return fail(Errc::NotFound, "\"{}\" does not exist", path);
+  if (!fd) return fail_errno(errno, "open \"{}\"", path);
+  TRY(lock_fd(fd.get(), flock_operation(mode) | (wait ? 0 : LOCK_NB), path));
+  return FileLock(std::move(fd));
+}
+
 Result<FileLock> FileLock::acquire_fd(sys::UniqueFd fd, LockMode mode, const std::string& name) {
   TRY(lock_fd(fd.get(), flock_operation(mode), name));
   return FileLock(std::move(fd));

@@ -18,6 +18,9 @@ class FileLock {
   static Result<FileLock> acquire(const std::string& path, LockMode mode);
   /// Busy when another process holds a conflicting lock.
   static Result<FileLock> try_acquire(const std::string& path, LockMode mode);
+  /// Locks an existing directory (never creates anything): NotFound when it is missing,
+  /// Busy when `wait` is false and another process holds a conflicting lock.
+  static Result<FileLock> lock_directory(const std::string& path, LockMode mode, bool wait = true);
   /// Locks an already open file or directory.
   static Result<FileLock> acquire_fd(sys::UniqueFd fd, LockMode mode, const std::string& name);
 

@@ -2,7 +2,9 @@
 #include <stdlib.h>
 #include <sys/stat.h>
 
+#include <atomic>
 #include <set>
+#include <thread>
 
 #include "store/ids.h"
 #include "store/json_file.h"
@@ -38,6 +40,14 @@ TEST(FileLock, SharedLocksCoexist) {
   EXPECT_TRUE(first && second);
 }
 
+TEST(FileLock, LockDirectoryOfAMissingPathIsNotFoundAndCreatesNothing) {
+  ScratchDir scratch;
+  auto lock = FileLock::lock_directory(scratch.path + "/gone", LockMode::Exclusive);
+  ASSERT_FALSE(lock);
+  EXPECT_EQ(lock.error().code(), Errc::NotFound);
+  EXPECT_FALSE(sys::path_exists(scratch.path + "/gone"));
+}
+
 TEST(Ids, RandomIdsAreLongHexAndDistinct) {
   std::set<std::string> seen;
   for (int i = 0; i < 100; ++i) {
@@ -63,6 +73,26 @@ TEST(TempArea, SweepRemovesOnlyUnlockedLeftovers) {
   EXPECT_EQ(*removed, 1);
   EXPECT_TRUE(sys::is_directory(live->path()));
   EXPECT_FALSE(sys::path_exists(area.dir() + "/crashed-abc"));
+}
+
+// Every command sweeps tmp/ as it starts: a sweep must never take a work dir that another
+// command has just made and not yet locked.
+TEST(TempArea, WorkDirsSurviveSweepsRunningAtTheSameTime) {
+  ScratchDir scratch;
+  TempArea area(scratch.path + "/tmp");
+  ASSERT_TRUE(sys::mkdir_p(area.dir()));
+  std::atomic<bool> done = false;
+  std::thread sweeper([&] {
+    while (!done) (void)area.sweep();
+  });
+  int lost = 0;
+  for (int i = 0; i < 2000; ++i) {
+    auto work = area.make("w");
+    if (!work || ::mkdir((work->path() + "/inside").c_str(), 0700) != 0) ++lost;
+  }
+  done = true;
+  sweeper.join();
+  EXPECT_EQ(lost, 0);
 }
 
 TEST(TempArea, WorkDirIsRemovedUnlessCommitted) {

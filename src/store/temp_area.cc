@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <stdio.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -10,6 +11,16 @@
 #include "sys/fs.h"
 
 namespace quai::store {
+namespace {
+
+bool is_same_file(const std::string& path, int fd) {
+  struct stat by_name {
+  }, by_fd{};
+  return ::stat(path.c_str(), &by_name) == 0 && ::fstat(fd, &by_fd) == 0 &&
+         by_name.st_dev == by_fd.st_dev && by_name.st_ino == by_fd.st_ino;
+}
+
+}  // namespace
 
 WorkDir::~WorkDir() {
   if (committed_ || path_.empty()) return;
@@ -32,10 +43,16 @@ Status WorkDir::commit_to(const std::string& target) {
 
 Result<WorkDir> TempArea::make(std::string_view prefix) const {
   TRY(sys::mkdir_p(dir_, 0700));
-  std::string path = fmt::format("{}/{}-XXXXXX", dir_, prefix);
-  if (::mkdtemp(path.data()) == nullptr) return fail_errno(errno, "mkdtemp \"{}\"", path);
-  auto lock = TRY(FileLock::acquire(path, LockMode::Exclusive));
-  return WorkDir(std::move(path), std::move(lock));
+  // Between mkdtemp and flock, another command's sweep sees an unlocked directory and may
+  // remove it: the lock counts only if the name still leads to the directory locked.
+  for (int attempt = 1;; ++attempt) {
+    std::string path = fmt::format("{}/{}-XXXXXX", dir_, prefix);
+    if (::mkdtemp(path.data()) == nullptr) return fail_errno(errno, "mkdtemp \"{}\"", path);
+    auto lock = FileLock::lock_directory(path, LockMode::Exclusive);
+    if (!lock && lock.error().code() != Errc::NotFound) return std::unexpected(lock.error());
+    if (lock && is_same_file(path, lock->fd())) return WorkDir(std::move(path), std::move(*lock));
+    if (attempt == 100) return fail(Errc::Busy, "\"{}\": work dirs keep vanishing", dir_);
+  }
 }
 
 Result<WorkDir> TempArea::move_in(const std::string& path, std::string_view prefix) const {
@@ -52,8 +69,8 @@ Result<int> TempArea::sweep() const {
   int removed = 0;
   for (const auto& name : TRY(sys::list_directory(dir_))) {
     std::string path = dir_ + "/" + name;
-    auto lock = FileLock::try_acquire(path, LockMode::Exclusive);
-    if (!lock) continue;  // in use by a live command
+    auto lock = FileLock::lock_directory(path, LockMode::Exclusive, false);
+    if (!lock) continue;  // in use by a live command, or gone meanwhile
     if (sys::remove_tree(path)) ++removed;
   }
   return removed;

@@ -1,14 +1,14 @@
 // Image archives between quai and its peers: podman's and skopeo's docker-archive and
 // oci-archive files load into a quai BlobStore, and what quai saves loads and runs in
-// podman and copies with skopeo. There is no quai CLI for images yet, so the test drives
-// the library. podman keeps its store in the test's temp dir (--root/--runroot, vfs, no
-// network, crun), and TMPDIR points there too, so nothing is left behind.
+// podman and copies with skopeo, at the library level (quai_interop_test.cc does the same
+// through the quai CLI). podman keeps its store in the test's temp dir (podman_env.h;
+// vfs, crun, no network).
 
 #include <fcntl.h>
 #include <unistd.h>
 
 #include "image/archive.h"
-#include "support.h"
+#include "podman_env.h"
 
 namespace quai::test {
 namespace {
@@ -19,65 +19,26 @@ using image::BlobStore;
 
 constexpr const char* kImage = "localhost/quai-it-archive:latest";
 
-bool contains(const std::string& text, const std::string& part) {
-  return text.find(part) != std::string::npos;
-}
-
 class ArchiveInterop : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
-    if (!is_root() || run({"podman", "--version"}).exit_code != 0 ||
-        run({"skopeo", "--version"}).exit_code != 0)
-      return;
-    had_libpod_parent_ = !sh("ls -d /sys/fs/cgroup/*/libpod_parent 2>/dev/null").out.empty();
-    dir_ = new TempDir("quai-it-archive");
-    ::mkdir((dir_->path() + "/tmp").c_str(), 0700);
-    make_rootfs(dir_->path() + "/rootfs");
-    auto tar =
-        run({"tar", "-C", dir_->path() + "/rootfs", "-cf", dir_->path() + "/rootfs.tar", "."});
-    ASSERT_EQ(tar.exit_code, 0) << tar.err;
-    auto imported = podman({"import", dir_->path() + "/rootfs.tar", kImage});
-    ASSERT_EQ(imported.exit_code, 0) << imported.both();
+    if (!PodmanEnv::available(true)) return;
+    env_ = new PodmanEnv("quai-it-archive", {"crun", "vfs"});
+    env_->import_busybox(kImage);
   }
   static void TearDownTestSuite() {
-    if (dir_ == nullptr) return;
-    podman({"rm", "--all", "--force", "--time", "0"});
-    podman({"rmi", "--all", "--force"});
-    podman({"system", "reset", "--force"});
-    delete dir_;
-    dir_ = nullptr;
-    if (!had_libpod_parent_) {
-      sh("rmdir /sys/fs/cgroup/*/libpod_parent/conmon /sys/fs/cgroup/*/libpod_parent 2>/dev/null");
-      EXPECT_EQ(sh("ls -d /sys/fs/cgroup/*/libpod_parent 2>/dev/null").out, "")
-          << "cgroups left behind";
-    }
+    delete env_;
+    env_ = nullptr;
   }
   void SetUp() override {
-    if (dir_ == nullptr) GTEST_SKIP() << "needs root, podman and skopeo";
-    store_root_ = dir_->path() + "/store-" + std::to_string(++stores_);
+    if (env_ == nullptr) GTEST_SKIP() << "needs root, podman and skopeo";
+    store_root_ = path("store-" + std::to_string(++stores_));
     store_.emplace(BlobStore::open(store_root_).value());
   }
 
-  static std::string path(const std::string& name) { return dir_->path() + "/" + name; }
-  // Image copies stage in TMPDIR (/var/tmp by default): keep them in the temp dir.
-  static std::vector<std::string> with_tmpdir(std::vector<std::string> argv) {
-    argv.insert(argv.begin(), {"env", "TMPDIR=" + path("tmp")});
-    return argv;
-  }
-  static CommandResult podman(const std::vector<std::string>& args, int timeout = 180) {
-    std::vector<std::string> argv = {
-        "podman",    "--root",           path("storage"), "--runroot",
-        path("run"), "--tmpdir",         path("tmp"),     "--runtime",
-        "crun",      "--storage-driver", "vfs",           "--cgroup-manager",
-        "cgroupfs",  "--events-backend", "file"};
-    argv.insert(argv.end(), args.begin(), args.end());
-    return run(with_tmpdir(argv), "", timeout);
-  }
-  static CommandResult skopeo(const std::vector<std::string>& args) {
-    std::vector<std::string> argv = {"skopeo", "--insecure-policy"};
-    argv.insert(argv.end(), args.begin(), args.end());
-    return run(with_tmpdir(argv), "", 180);
-  }
+  static std::string path(const std::string& name) { return env_->path(name); }
+  static CommandResult podman(const std::vector<std::string>& args) { return env_->podman(args); }
+  static CommandResult skopeo(const std::vector<std::string>& args) { return env_->skopeo(args); }
 
   Result<image::LoadedArchive> load(const std::string& file) {
     int fd = ::open(file.c_str(), O_RDONLY | O_CLOEXEC);
@@ -126,23 +87,17 @@ class ArchiveInterop : public ::testing::Test {
     auto loaded = podman({"load", "-i", file});
     ASSERT_EQ(loaded.exit_code, 0) << loaded.both();
     EXPECT_TRUE(contains(loaded.out, name)) << loaded.out;
-    // This machine's rlimits are below podman's defaults, which crun cannot raise.
-    auto hi = podman({"run", "--rm", "--network", "none", "--ulimit", "nofile=20000:20000",
-                      "--ulimit", "nproc=32768:32768", name, "echo", "hi"});
+    auto hi = env_->podman_run({"--rm", name, "echo", "hi"});
     EXPECT_EQ(hi.exit_code, 0) << hi.both();
     EXPECT_EQ(hi.out, "hi\n") << hi.err;
     podman({"rmi", "--force", name});
   }
 
-  static TempDir* dir_;
-  static bool had_libpod_parent_;
+  static inline PodmanEnv* env_ = nullptr;
   static inline int stores_ = 0;
   std::string store_root_;
   std::optional<BlobStore> store_;
 };
-
-TempDir* ArchiveInterop::dir_ = nullptr;
-bool ArchiveInterop::had_libpod_parent_ = false;
 
 TEST_F(ArchiveInterop, LoadsPodmanDockerArchive) {
   auto saved = podman({"save", "--format", "docker-archive", "-o", path("p-docker.tar"), kImage});

@@ -38,10 +38,6 @@ class EngineSeccomp : public RuntimeTest {
   int runs_ = 0;
 };
 
-bool contains(const std::string& text, const std::string& part) {
-  return text.find(part) != std::string::npos;
-}
-
 std::vector<std::string> plus(std::vector<std::string> caps, const std::vector<std::string>& more) {
   caps.insert(caps.end(), more.begin(), more.end());
   return caps;

@@ -7,7 +7,7 @@
 #include <chrono>
 #include <fstream>
 
-#include "support.h"
+#include "podman_env.h"
 
 namespace quai::test {
 namespace {
@@ -15,89 +15,33 @@ namespace {
 class Podman : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
-    if (!is_root() || run({"podman", "--version"}).exit_code != 0) return;
-    // podman's cgroupfs manager makes /libpod_parent (and /libpod_parent/conmon) and never
-    // removes them; the suite removes them if they were not there before it.
-    had_libpod_parent_ = !sh("ls -d /sys/fs/cgroup/*/libpod_parent 2>/dev/null").out.empty();
-    dir_ = new TempDir("quai-it-podman");
-    // conmon writes files such as "oom" into its working directory: keep them in ours.
-    char cwd[4096];
-    if (::getcwd(cwd, sizeof cwd) != nullptr) old_cwd_ = cwd;
-    if (::chdir(dir_->path().c_str()) != 0) return;
-    make_rootfs(dir_->path() + "/rootfs");
-    auto tar =
-        run({"tar", "-C", dir_->path() + "/rootfs", "-cf", dir_->path() + "/rootfs.tar", "."});
-    ASSERT_EQ(tar.exit_code, 0) << tar.err;
-    auto imported = podman({"import", dir_->path() + "/rootfs.tar", kImage});
-    ASSERT_EQ(imported.exit_code, 0) << imported.both();
+    if (!PodmanEnv::available()) return;
+    env_ = new PodmanEnv("quai-it-podman", {runtime_binary(), ""});
+    env_->import_busybox(kImage);
   }
   static void TearDownTestSuite() {
-    if (dir_ == nullptr) return;
-    podman({"rm", "--all", "--force", "--time", "0"});
-    podman({"rmi", "--all", "--force"});
-    podman({"system", "reset", "--force"});
-    if (!old_cwd_.empty() && ::chdir(old_cwd_.c_str()) != 0) ADD_FAILURE() << "chdir back failed";
-    delete dir_;
-    dir_ = nullptr;
-    if (!had_libpod_parent_) {
-      sh("rmdir /sys/fs/cgroup/*/libpod_parent/conmon /sys/fs/cgroup/*/libpod_parent 2>/dev/null");
-      EXPECT_EQ(sh("ls -d /sys/fs/cgroup/*/libpod_parent 2>/dev/null").out, "")
-          << "cgroups left behind";
-    }
+    delete env_;
+    env_ = nullptr;
   }
   void SetUp() override {
-    if (dir_ == nullptr) GTEST_SKIP() << "needs root and podman";
+    if (env_ == nullptr) GTEST_SKIP() << "needs root and podman";
   }
 
   static CommandResult podman(const std::vector<std::string>& args, int timeout = 120) {
-    std::vector<std::string> argv = {"podman",
-                                     "--root",
-                                     dir_->path() + "/storage",
-                                     "--runroot",
-                                     dir_->path() + "/run",
-                                     "--runtime",
-                                     runtime_binary(),
-                                     "--cgroup-manager",
-                                     "cgroupfs",
-                                     "--events-backend",
-                                     "file",
-                                     "--tmpdir",
-                                     dir_->path() + "/tmp"};
-    argv.insert(argv.end(), args.begin(), args.end());
-    return run(argv, "", timeout);
+    return env_->podman(args, timeout);
   }
-  /// `podman run` with this machine's rlimits and no network, then args.
-  static CommandResult podman_run(std::vector<std::string> args) {
-    std::vector<std::string> argv = {"run",      "--ulimit",          "nofile=20000:20000",
-                                     "--ulimit", "nproc=32768:32768", "--network",
-                                     "none"};
-    argv.insert(argv.end(), args.begin(), args.end());
-    return podman(argv);
+  static CommandResult podman_run(const std::vector<std::string>& args) {
+    return env_->podman_run(args);
   }
-  static std::string podman_command_line() {
-    std::string line = "podman --root " + dir_->path() + "/storage --runroot " + dir_->path() +
-                       "/run --runtime " + runtime_binary() +
-                       " --cgroup-manager cgroupfs --events-backend file --tmpdir " + dir_->path() +
-                       "/tmp";
-    return line;
-  }
+  static std::string podman_command_line() { return env_->command_line(); }
   static std::string trim(std::string s) {
     while (!s.empty() && (s.back() == '\n' || s.back() == '\r')) s.pop_back();
     return s;
   }
 
   static constexpr const char* kImage = "localhost/quai-it-busybox:latest";
-  static TempDir* dir_;
-  static bool had_libpod_parent_;
-  static inline std::string old_cwd_;
+  static inline PodmanEnv* env_ = nullptr;
 };
-
-TempDir* Podman::dir_ = nullptr;
-bool Podman::had_libpod_parent_ = false;
-
-bool contains(const std::string& text, const std::string& part) {
-  return text.find(part) != std::string::npos;
-}
 
 TEST_F(Podman, RunRmEchoHi) {
   auto r = podman_run({"--rm", kImage, "echo", "hi"});
@@ -196,7 +140,7 @@ TEST_F(Podman, UserAndGroup) {
 }
 
 TEST_F(Podman, VolumeAndTmpfs) {
-  std::string host = dir_->path() + "/hostdir";
+  std::string host = env_->path("hostdir");
   ::mkdir(host.c_str(), 0755);
   std::ofstream(host + "/in") << "from-host\n";
   auto r = podman_run({"--rm", "-v", host + ":/data", "--tmpfs", "/t", kImage,

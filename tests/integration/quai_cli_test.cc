@@ -4,12 +4,12 @@
 
 #include <gtest/gtest.h>
 
-#include "quai_fixture.h"
+#include "quai_env.h"
 
 namespace quai::test {
 namespace {
 
-class QuaiCli : public QuaiFixture {};
+using QuaiCli = QuaiTest;
 
 TEST_F(QuaiCli, RunPrintsTheGreetingAndExitsZero) {
   auto result = quai({"run", "--rm", "busybox", "echo", "hello from quai"});
@@ -23,6 +23,7 @@ TEST_F(QuaiCli, RunExitsWithTheProcessCodeOr127WhenNotFound) {
   auto missing = quai({"run", "--rm", "busybox", "nosuchcmd"});
   EXPECT_EQ(missing.exit_code, 127);
   EXPECT_NE(missing.err.find("nosuchcmd"), std::string::npos) << missing.err;
+  EXPECT_EQ(leftovers(), std::vector<std::string>{}) << "--rm is done when run returns";
   EXPECT_EQ(quai({"run", "--rm", "nosuchimage"}).exit_code, 125);
 }
 

@@ -6,12 +6,12 @@
 
 #include <gtest/gtest.h>
 
-#include "quai_fixture.h"
+#include "quai_env.h"
 
 namespace quai::test {
 namespace {
 
-class QuaiCp : public QuaiFixture {
+class QuaiCp : public QuaiTest {
  protected:
   // A stopped container "box" whose upper layer holds /d/a, /d/sub/b, /file (1234:5678) and
   // /link -> /d/a.

@@ -4,7 +4,7 @@
 
 #include <regex>
 
-#include "quai_fixture.h"
+#include "quai_env.h"
 
 namespace quai::test {
 namespace {
@@ -30,7 +30,7 @@ class Debian : public ::testing::Test {
   }
 
   static std::vector<std::string> argv(std::vector<std::string> args) {
-    args.insert(args.begin(), {QUAI_BIN, "--root", dir_->path() + "/root"});
+    args.insert(args.begin(), {quai_binary(), "--root", dir_->path() + "/root"});
     return args;
   }
   static CommandResult quai(std::vector<std::string> args, int timeout_seconds = 60) {

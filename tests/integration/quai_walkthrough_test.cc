@@ -8,12 +8,12 @@
 #include <fstream>
 #include <thread>
 
-#include "quai_fixture.h"
+#include "quai_env.h"
 
 namespace quai::test {
 namespace {
 
-using Walkthrough = QuaiFixture;
+using Walkthrough = QuaiTest;
 
 TEST_F(Walkthrough, InteractiveContainerThroughATerminal) {
   auto r = quai_in_terminal({"run", "--name", "test", "-it", "busybox", "sh"},

@@ -22,10 +22,6 @@ class RuntimeConfig : public RuntimeTest {
   Json config() { return default_config(shared_rootfs(), {"true"}); }
 };
 
-bool contains(const std::string& text, const std::string& part) {
-  return text.find(part) != std::string::npos;
-}
-
 TEST_F(RuntimeConfig, CapabilitiesAreExactlyTheConfiguredSets) {
   Json c = config();
   c["process"]["capabilities"] = {{"bounding", {"CAP_KILL", "CAP_CHOWN"}},

@@ -56,6 +56,10 @@ void make_rootfs(const std::string& dir);
 Json default_config(const std::string& rootfs, const std::vector<std::string>& args);
 void write_config(const std::string& bundle, const Json& config);
 
+inline bool contains(const std::string& text, const std::string& part) {
+  return text.find(part) != std::string::npos;
+}
+
 /// The whole file ("" when it cannot be read).
 std::string read_text(const std::string& path);
 

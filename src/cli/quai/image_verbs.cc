@@ -157,20 +157,25 @@ Result<int> load(Globals& globals, const std::string& input, bool quiet) {
     if (!owned) return fail_errno(errno, "open \"{}\"", input);
     fd = owned.get();
   }
-  auto lock = TRY(engine.images().lock_content());
-  auto marker = TRY(engine.images().temp().make("load"));
-  auto loaded =
-      TRY(image::load_archive(fd, engine.images().blobs(), input.empty() ? "stdin" : input));
-  for (const auto& archived : loaded.images) {
-    auto image = TRY(engine.images().add(archived.manifest, archived.names));
-    if (quiet) continue;
-    if (archived.names.empty()) std::printf("Loaded image ID: %s\n", image.id.str().c_str());
-    for (const auto& name : archived.names) {
-      auto reference = image::parse_reference(name);
-      std::printf("Loaded image: %s\n",
-                  reference ? reference->familiar_str().c_str() : name.c_str());
+  {
+    auto lock = TRY(engine.images().lock_content());
+    auto marker = TRY(engine.images().temp().make("load"));
+    auto loaded =
+        TRY(image::load_archive(fd, engine.images().blobs(), input.empty() ? "stdin" : input));
+    for (const auto& archived : loaded.images) {
+      auto image = TRY(engine.images().add(archived.manifest, archived.names));
+      if (quiet) continue;
+      if (archived.names.empty()) std::printf("Loaded image ID: %s\n", image.id.str().c_str());
+      for (const auto& name : archived.names) {
+        auto reference = image::parse_reference(name);
+        std::printf("Loaded image: %s\n",
+                    reference ? reference->familiar_str().c_str() : name.c_str());
+      }
     }
   }
+  // An image loaded again from another kind of archive gets that archive's manifest: the
+  // one it had before, and layer blobs only that one named, are garbage now.
+  TRY(engine.images().collect_garbage(engine.pinned_layers()));
   return 0;
 }
 

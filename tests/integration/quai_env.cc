@@ -1,0 +1,93 @@
+#include "quai_env.h"
+
+#include <algorithm>
+#include <filesystem>
+
+namespace quai::test {
+
+std::string quai_binary() { return QUAI_BIN; }
+
+std::vector<std::string> split_lines(const std::string& text) {
+  std::vector<std::string> lines;
+  size_t start = 0;
+  while (start < text.size()) {
+    size_t end = text.find('\n', start);
+    if (end == std::string::npos) end = text.size();
+    if (end > start) lines.push_back(text.substr(start, end - start));
+    start = end + 1;
+  }
+  return lines;
+}
+
+std::vector<std::string> entries(const std::string& dir) {
+  std::vector<std::string> names;
+  std::error_code ec;
+  for (const auto& entry : std::filesystem::directory_iterator(dir, ec))
+    names.push_back(entry.path().filename().string());
+  std::ranges::sort(names);
+  return names;
+}
+
+void QuaiTest::SetUp() {
+  if (!is_root()) GTEST_SKIP() << "containers need root";
+  dir_ = std::make_unique<TempDir>("quai-it-cli");
+  auto made = quai({"image", "bootstrap", "busybox"});
+  ASSERT_EQ(made.exit_code, 0) << made.both();
+}
+
+void QuaiTest::TearDown() {
+  if (!dir_) return;
+  for (const auto& id : split_lines(quai({"ps", "-aq"}).out)) quai({"rm", "-f", id});
+  dir_.reset();
+}
+
+std::vector<std::string> QuaiTest::quai_argv(std::vector<std::string> args) const {
+  args.insert(args.begin(), {quai_binary(), "--root", root()});
+  return args;
+}
+
+CommandResult QuaiTest::quai(std::vector<std::string> args, const std::string& input,
+                             int timeout_seconds) const {
+  return run(quai_argv(std::move(args)), input, timeout_seconds);
+}
+
+std::string QuaiTest::quai_line(const std::vector<std::string>& args) const {
+  std::string line;
+  for (const auto& arg : quai_argv(args)) {
+    std::string quoted = "'";
+    for (char c : arg) quoted += c == '\'' ? std::string("'\\''") : std::string(1, c);
+    line += (line.empty() ? "" : " ") + quoted + "'";
+  }
+  return line;
+}
+
+CommandResult QuaiTest::quai_in_terminal(const std::vector<std::string>& args,
+                                         const std::string& input) const {
+  return run({"script", "-qec", quai_line(args), "/dev/null"}, input);
+}
+
+std::vector<std::string> QuaiTest::leftovers() const {
+  std::vector<std::string> found;
+  for (const auto& line : mounts_containing(root())) found.push_back("mount: " + line);
+  for (const char* dir : {"containers", "names", "tmp", "run/runtime"}) {
+    std::error_code ec;
+    for (const auto& entry : std::filesystem::directory_iterator(root() + "/" + dir, ec)) {
+      std::string name = entry.path().filename().string();
+      if (name != "seccomp-cache") found.push_back(std::string(dir) + "/" + name);
+    }
+  }
+  std::error_code ec;
+  for (const auto& entry : std::filesystem::directory_iterator(root() + "/run", ec)) {
+    if (entry.path().filename() != "runtime")
+      found.push_back("run/" + entry.path().filename().string());
+  }
+  return found;
+}
+
+std::vector<std::string> QuaiTest::image_ids() const {
+  auto ids = split_lines(quai({"images", "-q"}).out);
+  std::ranges::sort(ids);
+  return ids;
+}
+
+}  // namespace quai::test
