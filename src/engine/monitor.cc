@@ -306,14 +306,23 @@ int Monitor::run() {
     std::this_thread::sleep_for(
         std::min<std::chrono::milliseconds>(delay, std::chrono::minutes(1)));
   }
-  ::umount2((engine_.container_dir(record_.id) + "/rootfs").c_str(), MNT_DETACH);
   ::unlink(engine_.attach_socket(record_.id).c_str());
+  std::string rootfs = engine_.container_dir(record_.id) + "/rootfs";
+  std::optional<store::WorkDir> trash;
   if (record_.auto_remove) {
+    // `run --rm` returns once the container is gone for every reader, which the rename
+    // into tmp/ does; unmounting and deleting its files is left for after the word
+    // (tmp/ entries locked by a live process are not swept, and a dead one's are).
     auto lock = engine_.lock_container(record_.id);
-    (void)engine_.remove_container_files(record_);
+    if (auto taken = engine_.take_container_files(record_); taken) {
+      trash.emplace(std::move(*taken));
+      rootfs = trash->path() + "/content/rootfs";
+    }
   }
+  if (!record_.auto_remove) ::umount2(rootfs.c_str(), MNT_DETACH);
   if (exit_code >= 0) broadcast(Frame::Exited, std::to_string(exit_code));
-  return 0;
+  if (record_.auto_remove) ::umount2(rootfs.c_str(), MNT_DETACH);
+  return 0;  // `trash` removes the container's files as it goes
 }
 
 }  // namespace
