@@ -79,12 +79,18 @@ jq -n --arg d "sha256:$manifest_digest" --argjson s "$manifest_size" \
 grep -q "sha256:$diff_id" "$OUT/unpack_layer.out" || { echo "layer-unpack: diff_id differs" >&2; exit 1; }
 mkdir "$WORK/check-tar"
 tar -xzf "$WORK/layer.tar.gz" -C "$WORK/check-tar"
-listing() { (cd "$1" && find . -mindepth 1 -printf '%p %y %m %U:%G %l %T@\n' | sort); }
+listing() {
+  (cd "$1" && find . -mindepth 1 -printf '%p %y %m %U:%G %l %T@\n' | sort &&
+    find . \( -type b -o -type c \) -exec stat -c '%n device %t:%T' {} + | sort)
+}
+# Contents of regular files (diff -r cannot compare device nodes, which the Debian layer has).
+contents() { (cd "$1" && find . -type f -print0 | sort -z | xargs -0 -r sha256sum); }
 # Directories that the tar does not list (parents of the sources) get times of the moment.
 diff <(listing "$WORK/check-quai" | grep -v -E '^\./(usr|usr/lib|usr/share|usr/lib/x86_64-linux-gnu) d') \
   <(listing "$WORK/check-tar" | grep -v -E '^\./(usr|usr/lib|usr/share|usr/lib/x86_64-linux-gnu) d') \
   >"$OUT/tree.diff" || { echo "layer-unpack: trees differ, see $OUT/tree.diff" >&2; exit 1; }
-diff -r --no-dereference "$WORK/check-quai" "$WORK/check-tar" >/dev/null
+cmp -s <(contents "$WORK/check-quai") <(contents "$WORK/check-tar") ||
+  { echo "layer-unpack: file contents differ" >&2; exit 1; }
 mkdir "$WORK/old"
 mv "$WORK/check-quai" "$WORK/check-tar" "$WORK/old/"
 
