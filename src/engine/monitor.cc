@@ -100,7 +100,7 @@ Result<runtime::Launched> Monitor::create(Stdio& stdio) {
   auto mounts = TRY(internal::resolve_mounts(engine_, record_));
   SpecInputs inputs{dir + "/rootfs", dir, std::move(user), std::move(mounts)};
   auto spec = TRY(build_oci_spec(record_, inputs));
-  TRY(sys::write_file_atomic(dir + "/config.json", spec.dump(), 0600, sys::Durability::Volatile));
+  TRY(sys::write_file(dir + "/config.json", spec.dump(), 0600));
 
   runtime::CreateOptions options;
   options.id = record_.id;
@@ -237,10 +237,11 @@ int Monitor::supervise(runtime::Launched& launched, Stdio& stdio) {
 }
 
 bool Monitor::should_restart(int exit_code) {
+  const auto& policy = record_.restart;
+  if (policy.name == "no" || policy.name.empty()) return false;  // as --rm always is
   auto state = engine_.read_recorded_state(record_.id);
   bool stopped = state && state->stopped_by_user;
-  const auto& policy = record_.restart;
-  if (stopped || policy.name == "no" || policy.name.empty()) return false;
+  if (stopped) return false;
   if (policy.name == "on-failure") {
     return exit_code != 0 && (policy.max_retries == 0 || restart_count_ < policy.max_retries);
   }
@@ -292,6 +293,7 @@ int Monitor::run() {
     exit_code = supervise(*launched, stdio);
     (void)runtime::delete_container(engine_.runtime_options(), record_.id, true);
     bool restart = should_restart(exit_code);
+    if (!restart && record_.auto_remove) break;  // its state goes with it, unread
     update_state([&](ContainerRunState& s) {
       s.status = restart ? RunStatus::Restarting : RunStatus::Exited;
       s.exit_code = exit_code;
