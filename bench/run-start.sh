@@ -55,6 +55,7 @@ cleanup() {
   set +e
   "${P[@]}" rm -af >/dev/null 2>&1
   crun --root "$T/crun" delete -f qbfixed >/dev/null 2>&1
+  crun --root "$T/crun" delete -f qbfixedq >/dev/null 2>&1
   # podman's storage mounts live in the private namespaces below; they are gone with them
   rm -rf "$T"
   exit "$rc"
@@ -93,11 +94,27 @@ jq --argjson hard "$(ulimit -Hn)" '.process.terminal = false | .process.args = [
 mv "$T/bundle/config.json.new" "$T/bundle/config.json"
 cp "$T/bundle/config.json" "$OUT/crun-config.json"
 
+# For context, not for the target: crun on the config quai's monitor made for a container
+# (Docker's capabilities, quai's seccomp allowlist, masked paths; the same rootfs, read-write
+# as quai's overlay), without the bind mounts of files in quai's container directory.
+cid=$("${Q[@]}" run -d --network none busybox sleep 600)
+"${Q[@]}" wait "$cid" >/dev/null 2>&1 &
+sleep 0.5
+mkdir -p "$T/bundle-quai"
+ln -s ../bundle/rootfs "$T/bundle-quai/rootfs"
+jq '.root = {path: "rootfs", readonly: false} | .process.args = ["true"] | del(.linux.cgroupsPath)
+  | .mounts |= map(select(.destination | IN("/etc/hostname", "/etc/hosts", "/etc/resolv.conf") | not))' \
+  "$T/quai/containers/$cid/config.json" >"$T/bundle-quai/config.json"
+"${Q[@]}" rm -f "$cid" >/dev/null
+wait
+cp "$T/bundle-quai/config.json" "$OUT/crun-quai-config.json"
+
 declare -A CMD
 CMD[quai]="${Q[*]} run --rm --network none busybox true"
 CMD[podman]="${P[*]} run --rm $PODMAN_FLAGS $image true"
 CMD[crun]="crun --root $T/crun run --bundle $T/bundle qbfixed"
-ORDER=(quai podman crun)
+CMD[crun-quai-config]="crun --root $T/crun run --bundle $T/bundle-quai qbfixedq"
+ORDER=(quai podman crun crun-quai-config)
 
 # --- each works and leaves nothing behind
 for name in "${ORDER[@]}"; do
