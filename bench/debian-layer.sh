@@ -20,7 +20,10 @@ if [ -s "$LAYER" ]; then
   exit 0
 fi
 [ "$(id -u)" = 0 ] || { echo "debian-layer: run as root (debootstrap)" >&2; exit 1; }
-[ -n "$QUAI" ] && [ -x "$QUAI" ] || { echo "debian-layer: quai not found (set QUAI)" >&2; exit 1; }
+if [ -z "$QUAI" ] || [ ! -x "$QUAI" ]; then
+  echo "debian-layer: quai not found (set QUAI)" >&2
+  exit 1
+fi
 for tool in jq tar gzip; do
   command -v "$tool" >/dev/null || { echo "debian-layer: $tool not installed" >&2; exit 1; }
 done

@@ -33,7 +33,7 @@ log() { printf '## %s\n' "$*" >&2; }
 for t in hyperfine jq podman crun unshare mountpoint tar; do
   command -v "$t" >/dev/null || die "$t not found (scripts/install-deps.sh)"
 done
-[ -n "$QUAI" ] && [ -x "$QUAI" ] || die "quai not found: build it (cmake --build build/release --target quai) or set QUAI"
+if [ -z "$QUAI" ] || [ ! -x "$QUAI" ]; then die "quai not found: build it (cmake --build build/release --target quai) or set QUAI"; fi
 [ -x "$PEAK_RSS" ] || die "peak_rss not found: cmake --preset release -DQUAI_BENCH=ON && cmake --build build/release --target peak_rss"
 QUAI=$(readlink -f "$QUAI")
 
@@ -47,7 +47,6 @@ P=(podman --root "$T/podman/root" --runroot "$T/podman/runroot" --tmpdir "$T/pod
 # rlimits (1048576) cannot be set; it gets what the peers' harness gives it (quai clamps by
 # itself).
 PODMAN_FLAGS="--network none --ulimit nofile=$(ulimit -Hn):$(ulimit -Hn) --ulimit nproc=32768:32768"
-CG=/sys/fs/cgroup
 
 cleanup() {
   local rc=$?
@@ -164,11 +163,13 @@ rss_cli=$(sed -n 's/^peak_rss: cli .*maxrss_kib=//p' "$OUT/rss.txt" | median)
 rss_monitor=$(sed -n 's/^peak_rss: descendant .*maxrss_kib=//p' "$OUT/rss.txt" | median)
 
 # --- table: pooled medians, ratios, targets
+hostns_json=()
+if [ "$HOST_NS" = 1 ]; then hostns_json=("$OUT/hostns.json"); fi
 jq -r -s '[.[] | .results[]] | group_by(.command)[]
   | (map(.times) | add | sort) as $t | ($t | length) as $n
   | [.[0].command, (if $n % 2 == 1 then $t[($n - 1) / 2] else ($t[$n / 2 - 1] + $t[$n / 2]) / 2 end),
      ($t | add / $n), $t[0], (map(.median) | min), (map(.median) | max), $n] | @tsv' \
-  "$OUT"/round*.json $( [ "$HOST_NS" = 1 ] && echo "$OUT/hostns.json" ) >"$OUT/summary.tsv"
+  "$OUT"/round*.json "${hostns_json[@]}" >"$OUT/summary.tsv"
 awk -F'\t' -v rss_cli="$rss_cli" -v rss_mon="$rss_monitor" '
   { name[NR] = $1; med[$1] = $2 * 1000; mean[$1] = $3 * 1000; mn[$1] = $4 * 1000
     lo[$1] = $5 * 1000; hi[$1] = $6 * 1000; n[$1] = $7 }
