@@ -1,6 +1,7 @@
 #!/bin/bash
 # layer-unpack.sh: unpack time of one gzip layer, quai's unpack_layer vs `tar -xzf` vs
-# `umoci unpack`. See bench/README.md.
+# `umoci unpack`. The layer is $LAYER when set (the Debian image: LAYER=$(bench/debian-layer.sh)),
+# else one made from system directories ($SOURCES). See bench/README.md.
 set -euo pipefail
 
 RUNS=${RUNS:-20}
@@ -30,10 +31,15 @@ trap 'rm -rf "$WORK"' EXIT INT TERM
 OUT=$RESULTS/layer-unpack-$(date -u +%Y%m%dT%H%M%SZ)
 mkdir -p "$OUT"
 
-# 1. The layer: a gzip tar of system directories, made as a registry layer would be
-# (numeric owners, paths relative to /).
-# shellcheck disable=SC2086  # SOURCES is a list of paths
-tar -C / --numeric-owner -czf "$WORK/layer.tar.gz" $SOURCES
+# 1. The layer: $LAYER, or a gzip tar of system directories, made as a registry layer would
+# be (numeric owners, paths relative to /).
+if [ -n "${LAYER:-}" ]; then
+  gzip -t "$LAYER" || { echo "layer-unpack: $LAYER is not a gzip file" >&2; exit 1; }
+  cp "$LAYER" "$WORK/layer.tar.gz"
+else
+  # shellcheck disable=SC2086  # SOURCES is a list of paths
+  tar -C / --numeric-owner -czf "$WORK/layer.tar.gz" $SOURCES
+fi
 diff_id=$(gzip -dc "$WORK/layer.tar.gz" | sha256sum | cut -d' ' -f1)
 tar_size=$(gzip -dc "$WORK/layer.tar.gz" | wc -c)
 entries=$(tar -tzf "$WORK/layer.tar.gz" | wc -l)
@@ -73,12 +79,18 @@ jq -n --arg d "sha256:$manifest_digest" --argjson s "$manifest_size" \
 grep -q "sha256:$diff_id" "$OUT/unpack_layer.out" || { echo "layer-unpack: diff_id differs" >&2; exit 1; }
 mkdir "$WORK/check-tar"
 tar -xzf "$WORK/layer.tar.gz" -C "$WORK/check-tar"
-listing() { (cd "$1" && find . -mindepth 1 -printf '%p %y %m %U:%G %l %T@\n' | sort); }
+listing() {
+  (cd "$1" && find . -mindepth 1 -printf '%p %y %m %U:%G %l %T@\n' | sort &&
+    find . \( -type b -o -type c \) -exec stat -c '%n device %t:%T' {} + | sort)
+}
+# Contents of regular files (diff -r cannot compare device nodes, which the Debian layer has).
+contents() { (cd "$1" && find . -type f -print0 | sort -z | xargs -0 -r sha256sum); }
 # Directories that the tar does not list (parents of the sources) get times of the moment.
 diff <(listing "$WORK/check-quai" | grep -v -E '^\./(usr|usr/lib|usr/share|usr/lib/x86_64-linux-gnu) d') \
   <(listing "$WORK/check-tar" | grep -v -E '^\./(usr|usr/lib|usr/share|usr/lib/x86_64-linux-gnu) d') \
   >"$OUT/tree.diff" || { echo "layer-unpack: trees differ, see $OUT/tree.diff" >&2; exit 1; }
-diff -r --no-dereference "$WORK/check-quai" "$WORK/check-tar" >/dev/null
+cmp -s <(contents "$WORK/check-quai") <(contents "$WORK/check-tar") ||
+  { echo "layer-unpack: file contents differ" >&2; exit 1; }
 mkdir "$WORK/old"
 mv "$WORK/check-quai" "$WORK/check-tar" "$WORK/old/"
 
@@ -101,7 +113,8 @@ hyperfine -N --runs "$RUNS" --warmup "$WARMUP" --export-json "$OUT/hyperfine.jso
 
 # 5. Summary: medians and ratios against quai.
 {
-  echo "layer: $(stat -c %s "$WORK/layer.tar.gz") bytes gzip, $tar_size bytes tar, $entries entries"
+  echo "layer: ${LAYER:-system directories ($SOURCES)}"
+  echo "       $(stat -c %s "$WORK/layer.tar.gz") bytes gzip, $tar_size bytes tar, $entries entries"
   jq -r '.results as $r | ($r[] | select(.command == "quai") | .median) as $q |
     ["command", "median_s", "mean_s", "stddev_s", "min_s", "vs_quai"],
     ($r[] | [.command, (.median*1000|round/1000), (.mean*1000|round/1000),

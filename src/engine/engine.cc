@@ -17,6 +17,12 @@ std::string default_run_root(const std::string& root) {
   return root == "/var/lib/quai" ? "/run/quai" : root + "/run";
 }
 
+// A `--rm` container's record need not survive a crash of the machine: the container
+// would be removed anyway, and its fsync was a journal commit on every `run --rm`.
+sys::Durability record_durability(const ContainerRecord& record) {
+  return record.auto_remove ? sys::Durability::Volatile : sys::Durability::Durable;
+}
+
 }  // namespace
 
 bool is_valid_container_name(std::string_view name) {
@@ -51,12 +57,12 @@ Result<ContainerRecord> Engine::create_container(ContainerRecord draft) {
   auto work = TRY(images_.temp().make("container"));
   for (const char* dir : {"upper", "work", "rootfs"})
     TRY(sys::mkdir_p(work.path() + "/" + dir, 0755));
-  ContainerRunState state;
-  TRY(store::write_json_file(work.path() + "/state.json", state.to_json()));
+  // No state.json yet: a container that never ran has none (read_recorded_state).
   // The name is claimed last, after the directory is whole: a name never points at a
   // container that is not there (a crash in between leaves a nameless dir for recover()).
   if (!named) draft.name = generate_container_name();
-  TRY(store::write_json_file(work.path() + "/container.json", draft.to_json()));
+  TRY(store::write_json_file(work.path() + "/container.json", draft.to_json(),
+                             record_durability(draft)));
   TRY(work.commit_to(container_dir(draft.id)));
   for (int attempt = 1;; ++attempt) {
     std::string link = root_ + "/names/" + draft.name;
@@ -71,7 +77,8 @@ Result<ContainerRecord> Engine::create_container(ContainerRecord draft) {
                   draft.name, sys::read_link(link));
     }
     draft.name = generate_container_name() + (attempt > 5 ? std::to_string(attempt) : "");
-    TRY(store::write_json_file(container_dir(draft.id) + "/container.json", draft.to_json()));
+    TRY(store::write_json_file(container_dir(draft.id) + "/container.json", draft.to_json(),
+                               record_durability(draft)));
   }
   return draft;
 }
@@ -131,8 +138,15 @@ Result<std::vector<ContainerView>> Engine::list_containers() {
 
 Result<ContainerRunState> Engine::read_recorded_state(std::string_view id) {
   std::string path = container_dir(id) + "/state.json";
-  auto json = TRY(store::read_json_file(path));
-  return ContainerRunState::from_json(json, path);
+  // Missing: never started. Empty: written without fsync and lost with the machine, which
+  // took the processes it described along.
+  auto text = sys::read_file(path);
+  if (!text && text.error().code() == Errc::NotFound) return ContainerRunState{};
+  if (!text) return std::unexpected(text.error());
+  if (text->empty()) return ContainerRunState{};
+  auto json = parse_json(*text, path);
+  if (!json) return fail(Errc::Corrupt, "{}", json.error().to_string());
+  return ContainerRunState::from_json(*json, path);
 }
 
 Result<ContainerRunState> Engine::read_state(const ContainerRecord& record) {
@@ -194,12 +208,17 @@ void Engine::remove_if_unclaimed(std::string_view id) {
   (void)images_.temp().move_in(container_dir(id), "rm");
 }
 
-Status Engine::remove_container_files(const ContainerRecord& record) {
+Result<store::WorkDir> Engine::take_container_files(const ContainerRecord& record) {
   auto trash = TRY_CTX(images_.temp().move_in(container_dir(record.id), "rm"),
                        "remove container {}", record.id);
   std::string link = root_ + "/names/" + record.name;
   if (sys::read_link(link) == record.id) ::unlink(link.c_str());
-  return ok();  // `trash` removes the tree as it goes out of scope
+  return trash;
+}
+
+Status Engine::remove_container_files(const ContainerRecord& record) {
+  TRY(take_container_files(record));  // the returned WorkDir removes the tree as it goes
+  return ok();
 }
 
 Status Engine::rename_container(std::string_view name_or_id, std::string_view new_name) {

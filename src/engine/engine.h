@@ -16,6 +16,7 @@
 #include "image/image_store.h"
 #include "runtime/container.h"
 #include "store/lock.h"
+#include "store/temp_area.h"
 
 namespace quai::engine {
 
@@ -68,6 +69,9 @@ class Engine {
   /// Takes a stopped container's name and files away (its directory is renamed into
   /// tmp/ first, so it disappears at once), then deletes them.
   Status remove_container_files(const ContainerRecord& record);
+  /// The same in two steps: the container is gone for every reader when this returns;
+  /// its files go with the returned work dir (the overlay must be unmounted first).
+  Result<store::WorkDir> take_container_files(const ContainerRecord& record);
   Status rename_container(std::string_view name_or_id, std::string_view new_name);
 
   std::set<image::Digest> images_in_use();

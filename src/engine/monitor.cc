@@ -112,7 +112,7 @@ Result<runtime::Launched> Monitor::create(Stdio& stdio) {
   SpecInputs inputs{dir + "/rootfs", dir, std::move(user), std::move(mounts), ""};
   if (record_.init) inputs.init_binary = TRY(internal::find_init_binary());
   auto spec = TRY(build_oci_spec(record_, inputs));
-  TRY(sys::write_file_atomic(dir + "/config.json", spec.dump(), 0600, sys::Durability::Volatile));
+  TRY(sys::write_file(dir + "/config.json", spec.dump(), 0600));
 
   runtime::CreateOptions options;
   options.id = record_.id;
@@ -249,10 +249,11 @@ int Monitor::supervise(runtime::Launched& launched, Stdio& stdio) {
 }
 
 bool Monitor::should_restart(int exit_code) {
+  const auto& policy = record_.restart;
+  if (policy.name == "no" || policy.name.empty()) return false;  // as --rm always is
   auto state = engine_.read_recorded_state(record_.id);
   bool stopped = state && state->stopped_by_user;
-  const auto& policy = record_.restart;
-  if (stopped || policy.name == "no" || policy.name.empty()) return false;
+  if (stopped) return false;
   if (policy.name == "on-failure") {
     return exit_code != 0 && (policy.max_retries == 0 || restart_count_ < policy.max_retries);
   }
@@ -304,6 +305,7 @@ int Monitor::run() {
     exit_code = supervise(*launched, stdio);
     (void)runtime::delete_container(engine_.runtime_options(), record_.id, true);
     bool restart = should_restart(exit_code);
+    if (!restart && record_.auto_remove) break;  // its state goes with it, unread
     update_state([&](ContainerRunState& s) {
       s.status = restart ? RunStatus::Restarting : RunStatus::Exited;
       s.exit_code = exit_code;
@@ -322,19 +324,28 @@ int Monitor::run() {
 }
 
 int Monitor::finish(int exit_code) {
-  ::umount2((engine_.container_dir(record_.id) + "/rootfs").c_str(), MNT_DETACH);
   ::unlink(engine_.attach_socket(record_.id).c_str());
+  std::string rootfs = engine_.container_dir(record_.id) + "/rootfs";
+  std::optional<store::WorkDir> trash;
   if (record_.auto_remove) {
+    // `run --rm` returns once the container is gone for every reader, which the rename
+    // into tmp/ does; unmounting and deleting its files is left for after the word
+    // (tmp/ entries locked by a live process are not swept, and a dead one's are).
     auto lock = engine_.lock_container(record_.id);
-    (void)engine_.remove_container_files(record_);
+    if (auto taken = engine_.take_container_files(record_); taken) {
+      trash.emplace(std::move(*taken));
+      rootfs = trash->path() + "/content/rootfs";
+    }
   }
+  if (!record_.auto_remove) ::umount2(rootfs.c_str(), MNT_DETACH);
   // Only now: a CLI that returns on this frame finds the container gone with --rm.
   if (start_error_) {
     broadcast(Frame::Error, *start_error_);
-    return 1;
+  } else if (exit_code >= 0) {
+    broadcast(Frame::Exited, std::to_string(exit_code));
   }
-  broadcast(Frame::Exited, std::to_string(exit_code));
-  return 0;
+  if (record_.auto_remove) ::umount2(rootfs.c_str(), MNT_DETACH);
+  return start_error_ ? 1 : 0;  // `trash` removes the container's files as it goes
 }
 
 }  // namespace

@@ -57,13 +57,11 @@ Status mount_container_root(Engine& engine, const ContainerRecord& record, bool 
 
 Status write_etc_files(Engine& engine, const ContainerRecord& record) {
   std::string dir = engine.container_dir(record.id);
-  auto volatile_write = [](const std::string& path, std::string_view text) {
-    return sys::write_file_atomic(path, text, 0644, sys::Durability::Volatile);
-  };
-  TRY(volatile_write(dir + "/hostname", record.hostname + "\n"));
-  TRY(volatile_write(dir + "/hosts", hosts_file(record.hostname)));
+  // Written in place: only this monitor reads them, before the container starts.
+  TRY(sys::write_file(dir + "/hostname", record.hostname + "\n", 0644));
+  TRY(sys::write_file(dir + "/hosts", hosts_file(record.hostname), 0644));
   auto resolv = sys::read_file("/etc/resolv.conf");
-  TRY(volatile_write(dir + "/resolv.conf", resolv ? *resolv : std::string()));
+  TRY(sys::write_file(dir + "/resolv.conf", resolv ? *resolv : std::string(), 0644));
   return ok();
 }
 

@@ -41,6 +41,13 @@ Result<std::string> read_file(const std::string& path) {
   return with_context(read_all(fd.get()), "\"{}\"", path);
 }
 
+Status write_file(const std::string& path, std::string_view data, mode_t mode) {
+  UniqueFd fd(::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode));
+  if (!fd) return fail_errno(errno, "create \"{}\"", path);
+  TRY_CTX(write_all(fd.get(), data), "\"{}\"", path);
+  return ok();
+}
+
 Status write_existing(const std::string& path, std::string_view data) {
   UniqueFd fd(::open(path.c_str(), O_WRONLY | O_CLOEXEC));
   if (!fd) return fail_errno(errno, "open \"{}\"", path);

@@ -15,6 +15,9 @@ Status write_all(int fd, std::string_view data);
 
 /// Reads a whole file; NotFound when it does not exist. Errors name the path.
 Result<std::string> read_file(const std::string& path);
+/// Creates or truncates path and writes data: for files that only their writer reads
+/// (a reader could see a part; use write_file_atomic otherwise).
+Status write_file(const std::string& path, std::string_view data, mode_t mode = 0644);
 /// Writes to an existing file (cgroup, /proc knobs) without creating or truncating it.
 Status write_existing(const std::string& path, std::string_view data);
 /// Whether a replaced file must survive a crash of the machine (fsync), or only be seen

@@ -139,7 +139,8 @@ TEST_F(QuaiCrash, KilledRunLeavesAConsistentStore) {
     EXPECT_EQ(removed.exit_code, 0) << removed.both();
   }
   EXPECT_EQ(quai({"ps", "-aq"}).out, "");
-  EXPECT_EQ(leftovers(), std::vector<std::string>{});
+  EXPECT_TRUE(eventually([&] { return leftovers().empty(); }))
+      << ::testing::PrintToString(leftovers());
   ASSERT_EQ(quai({"rmi", "busybox"}).exit_code, 0);
   expect_no_content(0);
   expect_store_checks_clean(0);

@@ -84,6 +84,15 @@ std::vector<std::string> QuaiTest::leftovers() const {
   return found;
 }
 
+void QuaiTest::expect_store_clean() {
+  EXPECT_EQ(quai({"ps", "-aq"}).out, "");
+  auto check = quai({"system", "check"});
+  EXPECT_EQ(check.exit_code, 0) << check.both();
+  EXPECT_EQ(check.out, "No problems found\n");
+  EXPECT_TRUE(eventually([&] { return leftovers().empty(); }))
+      << ::testing::PrintToString(leftovers());
+}
+
 std::vector<std::string> QuaiTest::image_ids() const {
   auto ids = split_lines(quai({"images", "-q"}).out);
   std::ranges::sort(ids);

@@ -49,6 +49,9 @@ class QuaiTest : public ::testing::Test {
   /// containers/, names/, tmp/ and run/ (the runtime's state but its seccomp cache, attach
   /// sockets); one line each, empty when clean.
   std::vector<std::string> leftovers() const;
+  /// No container listed, `system check` clean, and (once the monitors of --rm containers
+  /// have deleted their files) nothing in leftovers().
+  void expect_store_clean();
   /// Image ids that `quai images -q` lists, sorted.
   std::vector<std::string> image_ids() const;
 
