@@ -10,6 +10,8 @@
 #   QUAI=...       the quai binary (default: build/release/src/cli/quai/quai, else PATH)
 #   PEAK_RSS=...   the peak_rss program (default: build/release/bench/peak_rss)
 #   TMPBASE=/var/tmp   parent of the temp dir (quai's and podman's --root, the bundle)
+#   RUNBASE=/run   parent of the run-time state dirs (quai's --runroot, podman's --runroot,
+#                  crun's --root): tmpfs, where each tool keeps it by default
 #   RESULTS=/var/tmp/quai-bench
 #   HOST_NS=1      also time quai in the host mount namespace (hybrid cgroups), as an extra row
 set -euo pipefail
@@ -20,6 +22,7 @@ ROUNDS=${ROUNDS:-3}
 WARMUP=${WARMUP:-3}
 RSS_RUNS=${RSS_RUNS:-10}
 TMPBASE=${TMPBASE:-/var/tmp}
+RUNBASE=${RUNBASE:-/run}
 RESULTS=${RESULTS:-/var/tmp/quai-bench}
 HOST_NS=${HOST_NS:-1}
 QUAI=${QUAI:-$HERE/../build/release/src/cli/quai/quai}
@@ -38,10 +41,11 @@ if [ -z "$QUAI" ] || [ ! -x "$QUAI" ]; then die "quai not found: build it (cmake
 QUAI=$(readlink -f "$QUAI")
 
 T=$(mktemp -d "$TMPBASE/quai-run-bench.XXXXXX")
+R=$(mktemp -d "$RUNBASE/quai-run-bench.XXXXXX")
 OUT=$RESULTS/run-start-$(date -u +%Y%m%dT%H%M%SZ)
 mkdir -p "$OUT"
-Q=("$QUAI" --root "$T/quai")
-P=(podman --root "$T/podman/root" --runroot "$T/podman/runroot" --tmpdir "$T/podman/tmp"
+Q=("$QUAI" --root "$T/quai" --runroot "$R/quai")
+P=(podman --root "$T/podman/root" --runroot "$R/podman" --tmpdir "$T/podman/tmp"
    --events-backend none --cgroup-manager cgroupfs)
 # Root lacks CAP_SYS_RESOURCE here and the hard RLIMIT_NOFILE is 20000: podman's default
 # rlimits (1048576) cannot be set; it gets what the peers' harness gives it (quai clamps by
@@ -53,10 +57,10 @@ cleanup() {
   trap - EXIT INT TERM
   set +e
   "${P[@]}" rm -af >/dev/null 2>&1
-  crun --root "$T/crun" delete -f qbfixed >/dev/null 2>&1
-  crun --root "$T/crun" delete -f qbfixedq >/dev/null 2>&1
+  crun --root "$R/crun" delete -f qbfixed >/dev/null 2>&1
+  crun --root "$R/crun" delete -f qbfixedq >/dev/null 2>&1
   # podman's storage mounts live in the private namespaces below; they are gone with them
-  rm -rf "$T"
+  rm -rf "$T" "$R"
   exit "$rc"
 }
 trap cleanup EXIT
@@ -111,8 +115,8 @@ cp "$T/bundle-quai/config.json" "$OUT/crun-quai-config.json"
 declare -A CMD
 CMD[quai]="${Q[*]} run --rm --network none busybox true"
 CMD[podman]="${P[*]} run --rm $PODMAN_FLAGS $image true"
-CMD[crun]="crun --root $T/crun run --bundle $T/bundle qbfixed"
-CMD[crun-quai-config]="crun --root $T/crun run --bundle $T/bundle-quai qbfixedq"
+CMD[crun]="crun --root $R/crun run --bundle $T/bundle qbfixed"
+CMD[crun-quai-config]="crun --root $R/crun run --bundle $T/bundle-quai qbfixedq"
 ORDER=(quai podman crun crun-quai-config)
 
 # --- each works and leaves nothing behind

@@ -166,7 +166,7 @@ Result<std::vector<std::string>> container_args(const ContainerRecord& record) {
 Result<Json> build_oci_spec(const ContainerRecord& record, const SpecInputs& inputs) {
   auto caps =
       record.privileged
-          ? runtime::known_capabilities()
+          ? runtime::bounding_capabilities()
           : TRY(apply_capability_changes(default_capabilities(), record.cap_add, record.cap_drop));
   auto args = TRY(container_args(record));
   Json process{{"terminal", record.tty},

@@ -59,6 +59,15 @@ std::vector<std::string> known_capabilities() {
   return names;
 }
 
+std::vector<std::string> bounding_capabilities() {
+  std::vector<std::string> held;
+  for (const auto& name : known_capabilities()) {
+    auto number = capability_number(name);
+    if (number && ::prctl(PR_CAPBSET_READ, *number, 0, 0, 0) == 1) held.push_back(name);
+  }
+  return held;
+}
+
 Status validate_capabilities(const Capabilities& caps, std::string_view field) {
   const std::pair<const char*, const std::vector<std::string>*> sets[] = {
       {"bounding", &caps.bounding},

@@ -13,6 +13,9 @@ namespace quai::runtime {
 Result<int> capability_number(const std::string& name);
 /// Every capability name this build knows, in number order.
 std::vector<std::string> known_capabilities();
+/// The known capabilities in this process's bounding set: all a privileged container can
+/// have (root in a container or a VM may lack some, e.g. CAP_SYS_RESOURCE).
+std::vector<std::string> bounding_capabilities();
 /// Checks every name in every set; the error names the set and the capability.
 Status validate_capabilities(const Capabilities& caps, std::string_view field);
 

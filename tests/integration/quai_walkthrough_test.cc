@@ -222,6 +222,9 @@ TEST_F(Walkthrough, ExitCodesAsDockerGivesThem) {
   EXPECT_EQ(not_executable.exit_code, 126) << not_executable.err;
   EXPECT_EQ(quai({"run", "--rm", "nosuchimage"}).exit_code, 125);
   EXPECT_EQ(quai({"run", "--rm", "--nosuchflag", "busybox"}).exit_code, 125);
+  // All the capabilities the host has (root here lacks CAP_SYS_RESOURCE).
+  auto privileged = quai({"run", "--rm", "--privileged", "busybox", "true"});
+  EXPECT_EQ(privileged.exit_code, 0) << privileged.err;
   EXPECT_EQ(quai({"ps", "-aq"}).out, "") << "--rm removed the failed containers too";
 }
 
