@@ -220,6 +220,14 @@ Status Cgroup::add_process(pid_t pid) const {
   return ok();
 }
 
+Status Cgroup::join_as_current(bool skip_unified) const {
+  for (const auto& hierarchy : layout_.hierarchies) {
+    if (hierarchy.unified && skip_unified) continue;
+    TRY(write_cgroup_file(directory(hierarchy), hierarchy.unified ? "cgroup.procs" : "tasks", "0"));
+  }
+  return ok();
+}
+
 Result<std::vector<pid_t>> Cgroup::processes() const {
   // Every hierarchy holds every process of the container; the unified one is the cheapest.
   const Hierarchy* source = layout_.unified();

@@ -236,7 +236,26 @@ Result<Launched> create_container(const RuntimeOptions& options, const CreateOpt
   args.flags = CLONE_PIDFD | (config.double_fork ? 0 : static_cast<uint64_t>(config.unshare_flags));
   args.pidfd = reinterpret_cast<uint64_t>(&pidfd);
   args.exit_signal = SIGCHLD;
+  // Without the double fork the init is our child and single-threaded: it joins its
+  // cgroups itself, cheaply (Cgroup::join_as_current), cloned straight into the unified one.
+  config.joins_cgroup_itself = !config.double_fork;
+  sys::UniqueFd unified;
+  if (config.joins_cgroup_itself && p.layout.unified()) {
+    unified = sys::UniqueFd(
+        ::open(cgroup.directory(*p.layout.unified()).c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+  }
+  if (unified) {
+    args.flags |= CLONE_INTO_CGROUP;
+    args.cgroup = static_cast<uint64_t>(unified.get());
+    config.cloned_into_unified = true;
+  }
   pid_t child = sys::clone3(&args);
+  if (child < 0 && unified) {
+    // Kernels before 5.7, or a cgroup that takes no processes: join it the usual way.
+    args.flags &= ~static_cast<uint64_t>(CLONE_INTO_CGROUP);
+    config.cloned_into_unified = false;
+    child = sys::clone3(&args);
+  }
   if (child < 0) return fail_errno(errno, "clone the container process");
   if (child == 0) {
     parent_channel.close();
@@ -263,7 +282,8 @@ Result<Launched> create_container(const RuntimeOptions& options, const CreateOpt
   } else {
     rollback.set_init(child);
   }
-  TRY_CTX(cgroup.add_process(init_pid), "cgroup \"{}\"", p.cgroup_path);
+  if (!config.joins_cgroup_itself)
+    TRY_CTX(cgroup.add_process(init_pid), "cgroup \"{}\"", p.cgroup_path);
   TRY(parent_channel.send(internal::SyncStep::Go));
   TRY_CTX(parent_channel.expect(internal::SyncStep::Hooks), "create container \"{}\"", create.id);
   std::string created_json = hook_state(spec, create, init_pid, "created").dump();

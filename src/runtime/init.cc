@@ -87,9 +87,13 @@ Result<std::string> setup_stage(const InitConfig& config, SyncChannel& channel) 
   } else {
     TRY(join_namespaces_by_path(spec, false));
   }
-  // Only now the parent has put us into our cgroups: a cgroup namespace made earlier
-  // would be rooted at the runtime's cgroup.
+  // Only now the parent has put us into our cgroups (or we go in ourselves): a cgroup
+  // namespace made earlier would be rooted at the runtime's cgroup.
   TRY(channel.expect(SyncStep::Go));
+  if (config.joins_cgroup_itself) {
+    TRY_CTX(Cgroup(*config.cgroups, config.cgroup_path).join_as_current(config.cloned_into_unified),
+            "cgroup \"{}\"", config.cgroup_path);
+  }
   if (config.new_cgroup_ns && ::unshare(CLONE_NEWCGROUP) != 0)
     return fail_errno(errno, "unshare cgroup namespace");
   if (!spec.hostname.empty() && ::sethostname(spec.hostname.data(), spec.hostname.size()) != 0) {

@@ -27,6 +27,10 @@ struct InitConfig {
   bool new_user_ns = false;
   bool new_cgroup_ns = false;
   int unshare_flags = 0;  // namespaces created after joining (double_fork only)
+  // The init moves itself into its v1 cgroups (and the unified one unless it was cloned
+  // into it): see Cgroup::join_as_current.
+  bool joins_cgroup_itself = false;
+  bool cloned_into_unified = false;
 };
 
 /// Runs in the cloned child; never returns. Errors before "ready" go to the parent over
