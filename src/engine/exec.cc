@@ -10,6 +10,7 @@
 
 #include "engine/create.h"
 #include "engine/internal/terminal.h"
+#include "engine/lifecycle.h"
 #include "engine/user.h"
 #include "sys/file_io.h"
 #include "sys/process.h"
@@ -130,6 +131,11 @@ Result<int> relay_terminal(pid_t pid, int master, bool forward_stdin) {
   return *exit_code;
 }
 
+// Docker's codes for a command that could not be started: 127 not found, 126 otherwise.
+ExecExit launch_failure(const Error& error) {
+  return ExecExit{error.code() == Errc::NotFound ? 127 : 126, error};
+}
+
 Result<ExecExit> exec_with_terminal(Engine& engine, const ContainerView& view,
                                     runtime::ExecOptions& options, bool forward_stdin) {
   int pair[2];
@@ -138,7 +144,7 @@ Result<ExecExit> exec_with_terminal(Engine& engine, const ContainerView& view,
   sys::UniqueFd ours(pair[0]), theirs(pair[1]);
   options.console_socket_fd = theirs.get();
   auto pid = runtime::spawn_exec(engine.runtime_options(), view.record.id, options);
-  if (!pid) return ExecExit{pid.error().code() == Errc::NotFound ? 127 : 126, pid.error()};
+  if (!pid) return launch_failure(pid.error());
   theirs.reset();
   auto master = sys::receive_fd(ours.get());
   if (!master) {
@@ -154,9 +160,10 @@ Result<ExecExit> exec_with_terminal(Engine& engine, const ContainerView& view,
 
 Result<ExecExit> exec_in_container(Engine& engine, const ContainerView& view,
                                    const ExecRequest& request) {
-  if (view.state.status != RunStatus::Running) {
-    return fail(Errc::Busy, "container {} is not running",
-                view.record.name.empty() ? view.record.id : view.record.name);
+  TRY(require_running(view));
+  if (view.state.status == RunStatus::Paused) {
+    return fail(Errc::Busy, "container {} is paused, unpause the container before exec",
+                view.record.name);
   }
   if (request.args.empty()) return fail(Errc::InvalidArgument, "exec: no command given");
   auto container = TRY(runtime::load_container(engine.runtime_options(), view.record.id));
@@ -170,7 +177,7 @@ Result<ExecExit> exec_in_container(Engine& engine, const ContainerView& view,
   // The process inherits our stdio: /dev/null for what it should not have.
   StdioSwap swap(request.detach || !request.interactive, request.detach);
   auto code = runtime::exec_in_container(engine.runtime_options(), view.record.id, options);
-  if (!code) return ExecExit{code.error().code() == Errc::NotFound ? 127 : 126, code.error()};
+  if (!code) return launch_failure(code.error());
   return ExecExit{*code, std::nullopt};
 }
 

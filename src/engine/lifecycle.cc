@@ -61,6 +61,13 @@ Status signal_init(const ContainerRunState& state, int signal) {
 
 }  // namespace
 
+Status require_running(const ContainerView& view) {
+  if (view.state.status == RunStatus::Running || view.state.status == RunStatus::Paused)
+    return ok();
+  return fail(Errc::Busy, "container {} is not running",
+              view.record.name.empty() ? view.record.id : view.record.name);
+}
+
 int start_failure_exit_code(const Error& error) {
   auto text = error.message();
   if (text.size() > 4 && text[3] == ' ' && (text.starts_with("126") || text.starts_with("127"))) {

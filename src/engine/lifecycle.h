@@ -25,6 +25,9 @@ Status remove_container(Engine& engine, const ContainerView& view, bool force, b
 /// Blocks until the container is not running and returns its exit code.
 Result<int> wait_container(Engine& engine, std::string_view name_or_id);
 
+/// Busy "container X is not running" unless it runs (paused counts).
+Status require_running(const ContainerView& view);
+
 /// Connects to a running container's monitor, for attach_session. Busy when it is not
 /// running.
 Result<sys::UniqueFd> connect_to_monitor(Engine& engine, const ContainerView& view);

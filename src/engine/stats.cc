@@ -5,6 +5,7 @@
 #include <map>
 
 #include "base/strings.h"
+#include "engine/lifecycle.h"
 #include "runtime/container.h"
 #include "sys/file_io.h"
 
@@ -129,10 +130,7 @@ void read_network(pid_t pid, ContainerStats& stats) {
 }
 
 Result<runtime::Container> running_container(Engine& engine, const ContainerView& view) {
-  if (view.state.status != RunStatus::Running && view.state.status != RunStatus::Paused) {
-    return fail(Errc::Busy, "container {} is not running",
-                view.record.name.empty() ? view.record.id : view.record.name);
-  }
+  TRY(require_running(view));
   return runtime::load_container(engine.runtime_options(), view.record.id);
 }
 

@@ -38,9 +38,7 @@ class Debian : public ::testing::Test {
   }
   static CommandResult quai_in_terminal(const std::vector<std::string>& args,
                                         const std::string& input) {
-    std::string line;
-    for (const auto& arg : argv(args)) line += (line.empty() ? "" : " ") + arg;
-    return run({"script", "-qec", line, "/dev/null"}, input);
+    return run_in_terminal(argv(args), input);
   }
 
   static TempDir* dir_;

@@ -19,6 +19,20 @@ std::vector<std::string> split_lines(const std::string& text) {
   return lines;
 }
 
+std::string shell_line(const std::vector<std::string>& argv) {
+  std::string line;
+  for (const auto& arg : argv) {
+    std::string quoted = "'";
+    for (char c : arg) quoted += c == '\'' ? std::string("'\\''") : std::string(1, c);
+    line += (line.empty() ? "" : " ") + quoted + "'";
+  }
+  return line;
+}
+
+CommandResult run_in_terminal(const std::vector<std::string>& argv, const std::string& input) {
+  return run({"script", "-qec", shell_line(argv), "/dev/null"}, input);
+}
+
 std::vector<std::string> entries(const std::string& dir) {
   std::vector<std::string> names;
   std::error_code ec;
@@ -51,19 +65,9 @@ CommandResult QuaiTest::quai(std::vector<std::string> args, const std::string& i
   return run(quai_argv(std::move(args)), input, timeout_seconds);
 }
 
-std::string QuaiTest::quai_line(const std::vector<std::string>& args) const {
-  std::string line;
-  for (const auto& arg : quai_argv(args)) {
-    std::string quoted = "'";
-    for (char c : arg) quoted += c == '\'' ? std::string("'\\''") : std::string(1, c);
-    line += (line.empty() ? "" : " ") + quoted + "'";
-  }
-  return line;
-}
-
 CommandResult QuaiTest::quai_in_terminal(const std::vector<std::string>& args,
                                          const std::string& input) const {
-  return run({"script", "-qec", quai_line(args), "/dev/null"}, input);
+  return run_in_terminal(quai_argv(args), input);
 }
 
 std::vector<std::string> QuaiTest::leftovers() const {

@@ -15,6 +15,10 @@ namespace quai::test {
 
 std::string quai_binary();
 std::vector<std::string> split_lines(const std::string& text);
+/// argv as one shell command line, each word single-quoted.
+std::string shell_line(const std::vector<std::string>& argv);
+/// Runs argv with a terminal (script(1) gives it a pty) and `input` typed into it.
+CommandResult run_in_terminal(const std::vector<std::string>& argv, const std::string& input);
 /// The names in a directory, sorted (none when it cannot be read).
 std::vector<std::string> entries(const std::string& dir);
 
@@ -31,8 +35,6 @@ class QuaiTest : public ::testing::Test {
   std::vector<std::string> quai_argv(std::vector<std::string> args) const;
   CommandResult quai(std::vector<std::string> args, const std::string& input = "",
                      int timeout_seconds = 60) const;
-  /// The command line of `quai --root ROOT args...`, quoted for a shell.
-  std::string quai_line(const std::vector<std::string>& args) const;
   /// Runs quai with a terminal (script(1) gives it a pty) and `input` typed into it.
   CommandResult quai_in_terminal(const std::vector<std::string>& args,
                                  const std::string& input) const;
