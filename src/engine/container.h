@@ -51,7 +51,7 @@ struct ContainerRecord {
   std::string name;
   std::string created;
   std::string image;  // as given by the user
-  image::Digest image_id = image::Digest::of("");
+  image::Digest image_id = image::Digest::of_nothing();
   std::vector<image::Digest> layers;  // diff_ids, lowest first (pins them against GC)
 
   // Config

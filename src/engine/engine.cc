@@ -261,10 +261,23 @@ std::set<image::Digest> Engine::pinned_layers() {
   return pinned;
 }
 
+void Engine::delete_orphan_runtime_state() {
+  // A `run --rm` monitor deletes the runtime's side of its container after the container
+  // is gone from containers/; killed in between, it leaves that side here.
+  auto ids = sys::list_directory(runtime_options().root);
+  if (!ids) return;
+  for (const auto& id : *ids) {
+    if (sys::path_exists(container_dir(id))) continue;
+    log::debug("recover: deleting runtime state of removed container {}", id);
+    (void)runtime::delete_container(runtime_options(), id, true);
+  }
+}
+
 Status Engine::recover() {
   int swept = TRY(images_.temp().sweep());
   if (swept == 0) return ok();
   log::debug("recover: {} leftovers in tmp/, collecting garbage", swept);
+  delete_orphan_runtime_state();
   auto gc = TRY(images_.collect_garbage(pinned_layers()));
   (void)gc;
   return ok();

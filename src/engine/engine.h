@@ -81,6 +81,7 @@ class Engine {
   Status recover();
 
  private:
+  void delete_orphan_runtime_state();
   Engine(std::string root, std::string run_root, image::ImageStore images)
       : root_(std::move(root)), run_root_(std::move(run_root)), images_(std::move(images)) {}
 

@@ -303,9 +303,10 @@ int Monitor::run() {
     });
     broadcast(Frame::Started, std::to_string(launched->pid));
     exit_code = supervise(*launched, stdio);
+    // With --rm the runtime's side (cgroups, state) goes after the answer, in finish().
+    if (record_.auto_remove) break;  // no restart policy with --rm; its state goes unread
     (void)runtime::delete_container(engine_.runtime_options(), record_.id, true);
     bool restart = should_restart(exit_code);
-    if (!restart && record_.auto_remove) break;  // its state goes with it, unread
     update_state([&](ContainerRunState& s) {
       s.status = restart ? RunStatus::Restarting : RunStatus::Exited;
       s.exit_code = exit_code;
@@ -344,7 +345,12 @@ int Monitor::finish(int exit_code) {
   } else if (exit_code >= 0) {
     broadcast(Frame::Exited, std::to_string(exit_code));
   }
-  if (record_.auto_remove) ::umount2(rootfs.c_str(), MNT_DETACH);
+  if (record_.auto_remove) {
+    // Off the critical path of `run --rm`. A monitor killed before this line leaves the
+    // runtime's state to Engine::recover(), which the locked trash in tmp/ sets off.
+    (void)runtime::delete_container(engine_.runtime_options(), record_.id, true);
+    ::umount2(rootfs.c_str(), MNT_DETACH);
+  }
   return start_error_ ? 1 : 0;  // `trash` removes the container's files as it goes
 }
 

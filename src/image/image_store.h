@@ -30,14 +30,14 @@
 namespace quai::image {
 
 struct ImageRecord {
-  Digest id = Digest::of("");  // the config's digest, as Docker's image id
-  Digest manifest = Digest::of("");
+  Digest id = Digest::of_nothing();  // the config's digest, as Docker's image id
+  Digest manifest = Digest::of_nothing();
   std::vector<std::string> names;  // normalised "docker.io/library/busybox:latest"
   std::string added;               // RFC 3339, when this store first had it
 };
 
 struct LayerInfo {
-  Digest diff_id = Digest::of("");
+  Digest diff_id = Digest::of_nothing();
   std::string path;   // <root>/layers/<hex>/diff
   uint64_t size = 0;  // bytes on disk
 };

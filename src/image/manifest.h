@@ -43,7 +43,7 @@ struct Platform {
 
 struct Descriptor {
   std::string media_type;
-  Digest digest = Digest::of("");
+  Digest digest = Digest::of_nothing();
   int64_t size = 0;
   std::optional<Platform> platform;
   std::map<std::string, std::string> annotations;

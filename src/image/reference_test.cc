@@ -48,6 +48,8 @@ TEST(Reference, DigestsAndDefaultTag) {
       << "a digest needs no tag";
 }
 
+TEST(Digest, OfNothingIsTheDigestOfNoBytes) { EXPECT_EQ(Digest::of_nothing(), Digest::of("")); }
+
 TEST(Reference, RefusesBadInputWithAReason) {
   const std::pair<std::string, std::string> cases[] = {
       {"", "invalid reference: empty"},

@@ -6,9 +6,11 @@
 
 #include <fcntl.h>
 #include <signal.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdlib>
 #include <random>
@@ -144,6 +146,29 @@ TEST_F(QuaiCrash, KilledRunLeavesAConsistentStore) {
   ASSERT_EQ(quai({"rmi", "busybox"}).exit_code, 0);
   expect_no_content(0);
   expect_store_checks_clean(0);
+}
+
+// A `run --rm` monitor deletes the runtime's side of its container (state, cgroups) after
+// the container has left containers/ for its trash dir in tmp/. Killed in between, it
+// leaves both; here made by hand: a container created with quai-runtime under quai's
+// runtime root, and an unlocked dir in tmp/. The next command deletes both.
+TEST_F(QuaiCrash, RuntimeStateOfARemovedContainerIsDeletedByTheNextCommand) {
+  TempDir bundle("quai-it-orphan");
+  write_config(bundle.path(), default_config(shared_rootfs(), {"true"}));
+  std::string runtime_root = root() + "/run/runtime";
+  std::string id = "orphan-" + std::to_string(::getpid());
+  auto created = run({runtime_binary(), "--root", runtime_root, "create", "--bundle",
+                      bundle.path(), id});
+  ASSERT_EQ(created.exit_code, 0) << created.both();
+  ASSERT_TRUE(cgroup_exists("/quai/" + id));
+  ASSERT_EQ(::mkdir((root() + "/tmp/rm-killed").c_str(), 0700), 0);
+
+  auto listed = quai({"ps", "-a"});
+  EXPECT_EQ(listed.exit_code, 0) << listed.both();
+  EXPECT_EQ(std::ranges::count(entries(runtime_root), id), 0) << "runtime state left behind";
+  EXPECT_FALSE(cgroup_exists("/quai/" + id)) << "cgroup left behind";
+  EXPECT_EQ(entries(root() + "/tmp"), std::vector<std::string>{});
+  if (HasFailure()) run({runtime_binary(), "--root", runtime_root, "delete", "-f", id});
 }
 
 }  // namespace

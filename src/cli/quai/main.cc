@@ -66,6 +66,19 @@ void take_one_value_per_flag(CLI::App& app) {
   for (CLI::App* command : app.get_subcommands({})) take_one_value_per_flag(*command);
 }
 
+// Ends the process without tearing down the CLI's objects: after `run` has forked its
+// monitor, every page freed is a copy-on-write fault, 0.5 ms of each `quai run`. Builds
+// with sanitizers tear down as usual, so that their leak check sees everything.
+[[noreturn]] void end_now(int status) {
+  std::fflush(stdout);
+  std::fflush(stderr);
+#if defined(__SANITIZE_ADDRESS__)
+  std::exit(status);
+#else
+  ::_exit(status);
+#endif
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -108,9 +121,6 @@ int main(int argc, char** argv) {
     return 0;
   }
   auto result = action();
-  if (!result) {
-    std::fprintf(stderr, "quai: error: %s\n", result.error().to_string().c_str());
-    return globals.error_status;
-  }
-  return *result;
+  if (!result) std::fprintf(stderr, "quai: error: %s\n", result.error().to_string().c_str());
+  end_now(result ? *result : globals.error_status);
 }
