@@ -107,7 +107,7 @@ mkdir -p "$T/bundle-quai"
 ln -s ../bundle/rootfs "$T/bundle-quai/rootfs"
 jq '.root = {path: "rootfs", readonly: false} | .process.args = ["true"] | del(.linux.cgroupsPath)
   | .mounts |= map(select(.destination | IN("/etc/hostname", "/etc/hosts", "/etc/resolv.conf") | not))' \
-  "$T/quai/containers/$cid/config.json" >"$T/bundle-quai/config.json"
+  "$R/quai/runtime/$cid/config.json" >"$T/bundle-quai/config.json"
 "${Q[@]}" rm -f "$cid" >/dev/null
 wait
 cp "$T/bundle-quai/config.json" "$OUT/crun-quai-config.json"

@@ -1,8 +1,10 @@
 #include "base/sha256.h"
 
-#include <openssl/evp.h>
-
-#include <fmt/format.h>
+// OpenSSL's SHA256_* functions, deprecated since 3.0 in favour of EVP, which loads the
+// provider machinery (and openssl.cnf) on first use: 0.5-1.5 ms of every short-lived quai
+// command that checks a blob, against 0.01 ms here, at the same throughput (same assembly).
+#define OPENSSL_SUPPRESS_DEPRECATED
+#include <openssl/sha.h>
 
 namespace quai {
 
@@ -19,30 +21,28 @@ std::string to_hex(const unsigned char* digest, unsigned int length) {
   return out;
 }
 
+SHA256_CTX* context_of(void* context) { return static_cast<SHA256_CTX*>(context); }
+
 }  // namespace
 
 std::string sha256_hex(std::string_view data) {
-  unsigned char digest[EVP_MAX_MD_SIZE];
-  unsigned int length = 0;
-  EVP_Digest(data.data(), data.size(), digest, &length, EVP_sha256(), nullptr);
-  return to_hex(digest, length);
+  Sha256 hash;
+  hash.update(data);
+  return hash.finish_hex();
 }
 
-Sha256::Sha256() : context_(EVP_MD_CTX_new()) {
-  EVP_DigestInit_ex(static_cast<EVP_MD_CTX*>(context_), EVP_sha256(), nullptr);
-}
+Sha256::Sha256() : context_(new SHA256_CTX) { SHA256_Init(context_of(context_)); }
 
-Sha256::~Sha256() { EVP_MD_CTX_free(static_cast<EVP_MD_CTX*>(context_)); }
+Sha256::~Sha256() { delete context_of(context_); }
 
 void Sha256::update(std::string_view data) {
-  EVP_DigestUpdate(static_cast<EVP_MD_CTX*>(context_), data.data(), data.size());
+  SHA256_Update(context_of(context_), data.data(), data.size());
 }
 
 std::string Sha256::finish_hex() {
-  unsigned char digest[EVP_MAX_MD_SIZE];
-  unsigned int length = 0;
-  EVP_DigestFinal_ex(static_cast<EVP_MD_CTX*>(context_), digest, &length);
-  return to_hex(digest, length);
+  unsigned char digest[SHA256_DIGEST_LENGTH];
+  SHA256_Final(digest, context_of(context_));
+  return to_hex(digest, SHA256_DIGEST_LENGTH);
 }
 
 }  // namespace quai

@@ -20,7 +20,7 @@ class Sha256 {
   std::string finish_hex();
 
  private:
-  void* context_;  // EVP_MD_CTX
+  void* context_;  // SHA256_CTX
 };
 
 }  // namespace quai

@@ -264,7 +264,7 @@ std::set<image::Digest> Engine::pinned_layers() {
 void Engine::delete_orphan_runtime_state() {
   // A `run --rm` monitor deletes the runtime's side of its container after the container
   // is gone from containers/; killed in between, it leaves that side here.
-  auto ids = sys::list_directory(runtime_options().root);
+  auto ids = runtime::container_ids(runtime_options());
   if (!ids) return;
   for (const auto& id : *ids) {
     if (sys::path_exists(container_dir(id))) continue;

@@ -112,11 +112,12 @@ Result<runtime::Launched> Monitor::create(Stdio& stdio) {
   SpecInputs inputs{dir + "/rootfs", dir, std::move(user), std::move(mounts), ""};
   if (record_.init) inputs.init_binary = TRY(internal::find_init_binary());
   auto spec = TRY(build_oci_spec(record_, inputs));
-  TRY(sys::write_file(dir + "/config.json", spec.dump(), 0600));
 
   runtime::CreateOptions options;
   options.id = record_.id;
   options.bundle = dir;
+  // Kept by the runtime in its state dir (run root/runtime/<id>/config.json), on tmpfs.
+  options.config_text = spec.dump();
   int child_fds[3] = {-1, -1, -1};
   sys::UniqueFd console_peer;
   if (record_.tty) {
@@ -278,8 +279,7 @@ int Monitor::run() {
     Stdio stdio;
     auto launched = create(stdio);
     if (launched) {
-      if (auto started = runtime::start_container(engine_.runtime_options(), record_.id);
-          !started) {
+      if (auto started = runtime::start_created(*launched); !started) {
         (void)runtime::delete_container(engine_.runtime_options(), record_.id, true);
         launched = std::unexpected(started.error());
       }

@@ -26,18 +26,15 @@ struct RuntimeOptions {
 struct CreateOptions {
   std::string id;
   std::string bundle;  // absolute
+  /// The config itself, instead of reading bundle/config.json: the engine's monitor,
+  /// which made it in memory, spares a file on the store's disk.
+  std::string config_text;
   std::string pid_file;
   std::string console_socket;
   int console_socket_fd = -1;  // an already connected socket instead of a path (the engine)
   bool no_pivot = false;
   int preserve_fds = 0;
   bool inherit_terminal = false;  // `run` in the foreground: a terminal process keeps our stdio
-};
-
-/// A created container's init process, for callers that wait on it (run).
-struct Launched {
-  pid_t pid = 0;
-  sys::UniqueFd pidfd;
 };
 
 /// A container as found under the runtime root: its state and the config it was made with.
@@ -52,17 +49,28 @@ struct Container {
   Json oci_state() const;
 };
 
+/// A created container's init process, for callers that wait on it (run).
+struct Launched {
+  pid_t pid = 0;
+  sys::UniqueFd pidfd;
+  Container container;  // as create saved it, for start_created
+};
+
 /// InvalidArgument "cannot <action> container "id": it is <status>" unless the container's
 /// status is one of `allowed`.
 Status require_status(const Container& container, std::initializer_list<ContainerStatus> allowed,
                       std::string_view action);
 
 Result<Container> load_container(const RuntimeOptions& options, const std::string& id);
+/// The ids of the containers under the runtime root, sorted (some may be half created).
+Result<std::vector<std::string>> container_ids(const RuntimeOptions& options);
 Result<std::vector<Container>> list_containers(const RuntimeOptions& options);
 
 /// Sets up the container and leaves its init waiting for start.
 Result<Launched> create_container(const RuntimeOptions& options, const CreateOptions& create);
 Status start_container(const RuntimeOptions& options, const std::string& id);
+/// start_container for the caller of create, without reading back what create saved.
+Status start_created(const Launched& launched);
 Status kill_container(const RuntimeOptions& options, const std::string& id, int signal, bool all);
 /// Removes a stopped container; with force, kills it first.
 Status delete_container(const RuntimeOptions& options, const std::string& id, bool force);

@@ -162,7 +162,8 @@ Result<Prepared> prepare(const RuntimeOptions& options, const CreateOptions& cre
   TRY(validate_container_id(create.id));
   Prepared p;
   std::string config_path = create.bundle + "/config.json";
-  p.config_text = TRY(sys::read_file(config_path));
+  p.config_text =
+      create.config_text.empty() ? TRY(sys::read_file(config_path)) : create.config_text;
   p.spec = TRY_CTX(parse_spec(p.config_text, create.bundle), "{}", config_path);
   TRY_CTX(validate_for_create(p.spec, create), "{}", config_path);
   p.layout = TRY(CgroupLayout::detect());
@@ -285,11 +286,13 @@ Result<Launched> create_container(const RuntimeOptions& options, const CreateOpt
   if (!config.joins_cgroup_itself)
     TRY_CTX(cgroup.add_process(init_pid), "cgroup \"{}\"", p.cgroup_path);
   TRY(parent_channel.send(internal::SyncStep::Go));
-  TRY_CTX(parent_channel.expect(internal::SyncStep::Hooks), "create container \"{}\"", create.id);
-  std::string created_json = hook_state(spec, create, init_pid, "created").dump();
-  TRY(run_hooks(spec.hooks.prestart, "prestart", created_json));
-  TRY(run_hooks(spec.hooks.create_runtime, "createRuntime", created_json));
-  TRY(parent_channel.send(internal::SyncStep::Go, created_json));
+  if (spec.hooks.any_before_start()) {
+    TRY_CTX(parent_channel.expect(internal::SyncStep::Hooks), "create container \"{}\"", create.id);
+    std::string created_json = hook_state(spec, create, init_pid, "created").dump();
+    TRY(run_hooks(spec.hooks.prestart, "prestart", created_json));
+    TRY(run_hooks(spec.hooks.create_runtime, "createRuntime", created_json));
+    TRY(parent_channel.send(internal::SyncStep::Go, created_json));
+  }
   TRY_CTX(parent_channel.expect(internal::SyncStep::Ready), "create container \"{}\"", create.id);
 
   ContainerState state;
@@ -309,7 +312,8 @@ Result<Launched> create_container(const RuntimeOptions& options, const CreateOpt
     TRY(sys::write_file_atomic(create.pid_file, std::to_string(init_pid), 0644,
                                sys::Durability::Volatile));
   rollback.commit();
-  return Launched{init_pid, std::move(child_pidfd)};
+  return Launched{init_pid, std::move(child_pidfd),
+                  Container{dir, std::move(state), std::move(p.spec)}};
 }
 
 }  // namespace quai::runtime

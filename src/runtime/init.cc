@@ -110,9 +110,12 @@ Result<std::string> setup_stage(const InitConfig& config, SyncChannel& channel) 
                        spec.has_namespace("user"),
                        spec.has_namespace("cgroup")};
   auto root = TRY(prepare_rootfs(rootfs));
-  TRY(channel.send(SyncStep::Hooks));
-  std::string state_json = TRY(channel.expect(SyncStep::Go));
-  TRY(run_hooks(spec.hooks.create_container, "createContainer", state_json));
+  std::string state_json;  // only hooks read it
+  if (spec.hooks.any_before_start()) {
+    TRY(channel.send(SyncStep::Hooks));
+    state_json = TRY(channel.expect(SyncStep::Go));
+    TRY(run_hooks(spec.hooks.create_container, "createContainer", state_json));
+  }
   TRY(enter_rootfs(root.get(), spec.root_path, config.no_pivot, spec.has_namespace("mount")));
   root.reset();
   if (process.terminal && config.console_socket >= 0)

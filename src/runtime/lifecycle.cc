@@ -112,14 +112,13 @@ Result<Container> load_container(const RuntimeOptions& options, const std::strin
   return Container{dir, std::move(*state), std::move(spec)};
 }
 
-Result<std::vector<Container>> list_containers(const RuntimeOptions& options) {
-  std::vector<Container> out;
+Result<std::vector<std::string>> container_ids(const RuntimeOptions& options) {
+  std::vector<std::string> ids;
   DIR* dir = ::opendir(options.root.c_str());
   if (dir == nullptr) {
-    if (errno == ENOENT) return out;
+    if (errno == ENOENT) return ids;
     return fail_errno(errno, "open \"{}\"", options.root);
   }
-  std::vector<std::string> ids;
   while (struct dirent* entry = ::readdir(dir)) {
     std::string name = entry->d_name;
     if (name != "." && name != ".." && name != "seccomp-cache" && entry->d_type == DT_DIR)
@@ -127,7 +126,12 @@ Result<std::vector<Container>> list_containers(const RuntimeOptions& options) {
   }
   ::closedir(dir);
   std::sort(ids.begin(), ids.end());
-  for (const auto& id : ids) {
+  return ids;
+}
+
+Result<std::vector<Container>> list_containers(const RuntimeOptions& options) {
+  std::vector<Container> out;
+  for (const auto& id : TRY(container_ids(options))) {
     // A container still being created has no state yet; skip it.
     if (auto container = load_container(options, id)) out.push_back(std::move(*container));
   }
@@ -151,14 +155,33 @@ Result<LockedContainer> lock_container(const RuntimeOptions& options, const std:
   return LockedContainer{std::move(*lock), std::move(container)};
 }
 
-Status start_container(const RuntimeOptions& options, const std::string& id) {
-  auto [lock, container] = TRY(lock_container(options, id));
+namespace {
+
+Status start_locked(const Container& container) {
   TRY(require_status(container, {ContainerStatus::Created}, "start"));
   TRY(release_init(container));
-  Json state = container.oci_state();
-  state["status"] = "running";
-  run_hooks_warn(container.spec.hooks.poststart, "poststart", state.dump());
+  if (!container.spec.hooks.poststart.empty()) {
+    Json state = container.oci_state();
+    state["status"] = "running";
+    run_hooks_warn(container.spec.hooks.poststart, "poststart", state.dump());
+  }
   return ok();
+}
+
+}  // namespace
+
+Status start_container(const RuntimeOptions& options, const std::string& id) {
+  auto [lock, container] = TRY(lock_container(options, id));
+  return start_locked(container);
+}
+
+Status start_created(const Launched& launched) {
+  auto lock = launched.container.dir.lock();
+  if (!lock && lock.error().code() == Errc::NotFound) {
+    return fail(Errc::NotFound, "container \"{}\" does not exist", launched.container.state.id);
+  }
+  if (!lock) return std::unexpected(lock.error());
+  return start_locked(launched.container);
 }
 
 Result<int> parse_signal(std::string_view text) {
@@ -221,9 +244,11 @@ Status delete_container(const RuntimeOptions& options, const std::string& id, bo
   if (!container.spec.has_namespace("mount")) {
     TRY_CTX(release_host_mounts(container.state.rootfs), "delete container \"{}\"", id);
   }
-  Json state = container.oci_state();
-  state["status"] = "stopped";
-  run_hooks_warn(container.spec.hooks.poststop, "poststop", state.dump());
+  if (!container.spec.hooks.poststop.empty()) {
+    Json state = container.oci_state();
+    state["status"] = "stopped";
+    run_hooks_warn(container.spec.hooks.poststop, "poststop", state.dump());
+  }
   return sys::remove_tree(container.dir.dir());
 }
 

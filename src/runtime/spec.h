@@ -64,6 +64,12 @@ struct Hook {
 struct Hooks {
   std::vector<Hook> prestart, create_runtime, create_container, start_container, poststart,
       poststop;
+  /// Whether a hook runs before the process starts: create and the init then exchange the
+  /// container's state for them.
+  bool any_before_start() const {
+    return !prestart.empty() || !create_runtime.empty() || !create_container.empty() ||
+           !start_container.empty();
+  }
 };
 
 struct Namespace {

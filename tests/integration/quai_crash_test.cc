@@ -157,8 +157,8 @@ TEST_F(QuaiCrash, RuntimeStateOfARemovedContainerIsDeletedByTheNextCommand) {
   write_config(bundle.path(), default_config(shared_rootfs(), {"true"}));
   std::string runtime_root = root() + "/run/runtime";
   std::string id = "orphan-" + std::to_string(::getpid());
-  auto created = run({runtime_binary(), "--root", runtime_root, "create", "--bundle",
-                      bundle.path(), id});
+  auto created =
+      run({runtime_binary(), "--root", runtime_root, "create", "--bundle", bundle.path(), id});
   ASSERT_EQ(created.exit_code, 0) << created.both();
   ASSERT_TRUE(cgroup_exists("/quai/" + id));
   ASSERT_EQ(::mkdir((root() + "/tmp/rm-killed").c_str(), 0700), 0);
