@@ -17,13 +17,6 @@ struct OciManifest {
   uint64_t size = 0;
 };
 
-Result<std::string_view> oci_layer_type(std::string_view type) {
-  if (type == media_type::kDockerLayer) return media_type::kOciLayer;
-  if (type == media_type::kDockerLayerGzip) return media_type::kOciLayerGzip;
-  if (is_layer_media_type(type)) return type;
-  return fail(Errc::Unsupported, "layer media type \"{}\" has no OCI equivalent", type);
-}
-
 Json descriptor_json(std::string_view type, const Digest& digest, int64_t size) {
   return Json{{"mediaType", type}, {"digest", digest.str()}, {"size", size}};
 }
@@ -41,7 +34,7 @@ Result<OciManifest> oci_manifest(const BlobStore& blobs, const Digest& digest,
               {"layers", Json::array()}};
   for (const auto& layer : manifest.layers) {
     doc["layers"].push_back(
-        descriptor_json(TRY(oci_layer_type(layer.media_type)), layer.digest, layer.size));
+        descriptor_json(TRY(oci_layer_media_type(layer.media_type)), layer.digest, layer.size));
   }
   std::string text = doc.dump();
   return OciManifest{Digest::of(text), text, text.size()};

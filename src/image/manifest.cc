@@ -155,4 +155,11 @@ bool is_layer_media_type(std::string_view type) {
   return false;
 }
 
+Result<std::string_view> oci_layer_media_type(std::string_view type) {
+  if (type == media_type::kDockerLayer) return media_type::kOciLayer;
+  if (type == media_type::kDockerLayerGzip) return media_type::kOciLayerGzip;
+  if (is_layer_media_type(type)) return type;
+  return fail(Errc::Unsupported, "layer media type \"{}\" has no OCI equivalent", type);
+}
+
 }  // namespace quai::image

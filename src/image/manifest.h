@@ -99,5 +99,8 @@ Result<ImageConfig> parse_image_config(std::string_view text, std::string_view o
 
 /// True for the layer media types quai can unpack (tar, gzip, zstd; OCI and Docker).
 bool is_layer_media_type(std::string_view media_type);
+/// The OCI media type for the same layer bytes (Docker's tar and tar+gzip map to OCI's);
+/// Unsupported for what is not a layer.
+Result<std::string_view> oci_layer_media_type(std::string_view media_type);
 
 }  // namespace quai::image
