@@ -9,8 +9,8 @@ PACKAGES="
   libxml2-dev libicu-dev nettle-dev liblzma-dev libbz2-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   clang-16 libclang-rt-16-dev clang-format
-  busybox-static util-linux procps iproute2 jq tmux
-  podman crun runc skopeo umoci debootstrap hyperfine time tini
+  busybox-static util-linux procps iproute2 jq tmux python3
+  podman buildah crun runc skopeo umoci debootstrap hyperfine time tini
 "
 missing=""
 for p in $PACKAGES; do

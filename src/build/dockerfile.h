@@ -44,7 +44,7 @@ struct Instruction {
   std::vector<std::string> flags;  // as written before the arguments: "--from=build", "--link"
   std::vector<std::string> args;   // see the table above
   bool json_form = false;
-  std::vector<Heredoc> heredocs;      // RUN, COPY, ADD: in the order they were opened
+  std::vector<Heredoc> heredocs;         // RUN, COPY, ADD: in the order they were opened
   std::shared_ptr<Instruction> trigger;  // ONBUILD's instruction
 
   /// The values of flag `--name` (several for --mount, --exclude). A bare boolean flag
@@ -70,7 +70,7 @@ struct Dockerfile {
 /// Parses a Dockerfile. Errors are InvalidArgument, their message starts with
 /// "<file_name>:<line>: " and says what was expected: "unknown instruction: FOO",
 /// "unterminated heredoc EOF (opened on line 3)", "RUN: unknown flag: --foo",
-/// "ENV: names must be followed by a value", "empty Dockerfile" (no line), …
+/// "ENV must have two arguments", "file with no instructions" (no line), …
 Result<Dockerfile> parse_dockerfile(std::string_view text, std::string_view file_name);
 
 /// The parse tree, one instruction per line, in BuildKit's Node.Dump form:

@@ -268,6 +268,10 @@ void Engine::delete_orphan_runtime_state() {
   if (!ids) return;
   for (const auto& id : *ids) {
     if (sys::path_exists(container_dir(id))) continue;
+    // A build's RUN step ("build-XXXXXX-N") lives as long as the build's work dir.
+    if (id.starts_with("build-") &&
+        sys::path_exists(images_.temp().dir() + "/" + id.substr(0, id.find('-', 6))))
+      continue;
     log::debug("recover: deleting runtime state of removed container {}", id);
     (void)runtime::delete_container(runtime_options(), id, true);
   }

@@ -44,7 +44,10 @@ std::vector<Digest> ImageDraft::diff_ids() const {
 }
 
 void ImageDraft::add_history(std::string_view created_by, bool empty_layer) {
-  Json entry{{"created", rfc3339_now()}, {"created_by", created_by}};
+  // The image is as new as its last step (a cached step keeps its time, so a rebuild from
+  // the cache gives the same image id).
+  document_["created"] = rfc3339_now();
+  Json entry{{"created", document_["created"]}, {"created_by", created_by}};
   if (empty_layer) entry["empty_layer"] = true;
   document_["history"].push_back(std::move(entry));
 }
@@ -72,8 +75,8 @@ Result<LayerInfo> ImageDraft::add_layer(ImageStore& store, int dir_fd,
   return info;
 }
 
-Result<ImageRecord> ImageDraft::commit(ImageStore& store, const std::vector<std::string>& names) {
-  document_["created"] = rfc3339_now();
+Result<ImageRecord> ImageDraft::write(ImageStore& store) {
+  if (!document_.contains("created")) document_["created"] = rfc3339_now();
   std::string config_text = document_.dump();
   Digest config = TRY(store.blobs().put(config_text));
   Json layers = Json::array();
@@ -91,7 +94,12 @@ Result<ImageRecord> ImageDraft::commit(ImageStore& store, const std::vector<std:
                   {"size", config_text.size()}}},
                 {"layers", std::move(layers)}};
   Digest manifest_digest = TRY(store.blobs().put(manifest.dump()));
-  return store.add(manifest_digest, names);
+  return ImageRecord{config, manifest_digest, {}, {}};
+}
+
+Result<ImageRecord> ImageDraft::commit(ImageStore& store, const std::vector<std::string>& names) {
+  auto written = TRY(write(store));
+  return store.add(written.manifest, names);
 }
 
 }  // namespace quai::image

@@ -30,6 +30,8 @@ class ImageDraft {
   /// The history entries, oldest first (as the config will hold them).
   const Json& history() const { return document_.at("history"); }
 
+  /// MAINTAINER: the config's "author".
+  void set_author(std::string_view author) { document_["author"] = author; }
   /// A history entry for an instruction that adds no layer (ENV, CMD, …).
   void add_empty_layer_history(std::string_view created_by);
   /// Packs the directory `dir_fd`, in overlayfs form (an overlay's upper dir: whiteouts as
@@ -38,8 +40,11 @@ class ImageDraft {
   /// with its history entry. The caller holds the store's content lock and a work dir in
   /// tmp/ that marks the build as in flight, as import does.
   Result<LayerInfo> add_layer(ImageStore& store, int dir_fd, std::string_view created_by);
-  /// Writes the config and manifest blobs and registers the image under `names` (which
-  /// move here from any image that had them).
+  /// Writes the config and manifest blobs, without entering the image in the name index
+  /// (a build step's image, kept by the build cache). Its `names` are empty.
+  Result<ImageRecord> write(ImageStore& store);
+  /// write(), then registers the image under `names` (which move here from any image that
+  /// had them).
   Result<ImageRecord> commit(ImageStore& store, const std::vector<std::string>& names);
 
  private:

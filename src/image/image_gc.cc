@@ -65,6 +65,7 @@ Result<GcReport> ImageStore::collect_garbage(const std::set<Digest>& pinned_laye
     for (const auto& path : index_leftovers()) ::unlink(path.c_str());
   }
   auto images = TRY(read_index());
+  for (auto& cached : cached_steps()) images.push_back(std::move(cached));
   auto live_blobs = TRY(referenced_blobs(images));
   std::set<Digest> live_layers = pinned_layers;
   for (const auto& image : images) {
@@ -97,6 +98,7 @@ Result<CheckReport> ImageStore::check(const std::set<Digest>& pinned_layers) con
   auto index_lock = TRY(lock_index());  // a writer's index.json.tmp is not a leftover
   for (const auto& path : index_leftovers()) problem(fmt::format("half-written file {}", path));
   auto images = TRY(read_index());
+  for (auto& cached : cached_steps()) images.push_back(std::move(cached));
   std::set<Digest> live_blobs;
   std::set<Digest> live_layers = pinned_layers;
   for (const auto& image : images) {

@@ -5,6 +5,7 @@
 //   layers/<diff-hex>/diff      a layer unpacked once, in overlayfs form; shared read-only
 //   layers/<diff-hex>/layer.json  written last: a layer dir without it is unfinished
 //   images/index.json           image id (config digest) → manifest digest and names
+//   build-cache/<key>           a build step's image (image/build_cache.cc)
 //   tmp/                        in-flight work (store/temp_area.h)
 //   locks/gc                    shared by commands that add or use content, exclusive for GC
 //
@@ -101,6 +102,16 @@ class ImageStore {
   Result<LayerInfo> ensure_layer(const Descriptor& blob,
                                  const std::optional<Digest>& diff_id) const;
 
+  /// The image a build step made, by the step's cache key (64 hex digits): NotFound is a
+  /// miss, as is an entry whose blobs are gone.
+  std::optional<ImageRecord> cached_step(std::string_view key) const;
+  /// Records `image` (written, not in the name index) as the result of the step `key`.
+  Status remember_step(std::string_view key, const ImageRecord& image);
+  /// The images the build cache points at (GC keeps them).
+  std::vector<ImageRecord> cached_steps() const;
+  /// Forgets every cached step; their content goes at the next GC. Returns how many.
+  Result<int> prune_build_cache();
+
   /// Mark and sweep: blobs and layers that no image uses and no `pinned_layers` needs, and
   /// index replacements left half-written.
   Result<GcReport> collect_garbage(const std::set<Digest>& pinned_layers);
@@ -112,6 +123,7 @@ class ImageStore {
   ImageStore(std::string root, BlobStore blobs)
       : root_(std::move(root)), blobs_(std::move(blobs)), temp_(root_ + "/tmp") {}
 
+  std::string build_cache_dir() const { return root_ + "/build-cache"; }
   std::string index_path() const { return root_ + "/images/index.json"; }
   std::string layer_dir(const Digest& diff_id) const { return root_ + "/layers/" + diff_id.hex(); }
   Result<std::vector<ImageRecord>> read_index() const;

@@ -4,6 +4,7 @@
 
 #include <sys/types.h>
 
+#include <array>
 #include <initializer_list>
 #include <optional>
 #include <string>
@@ -35,6 +36,9 @@ struct CreateOptions {
   bool no_pivot = false;
   int preserve_fds = 0;
   bool inherit_terminal = false;  // `run` in the foreground: a terminal process keeps our stdio
+  /// The init's fds 0-2 (-1: ours): callers with several threads (a build running stages
+  /// in parallel) cannot swap their own.
+  std::array<int, 3> stdio = {-1, -1, -1};
 };
 
 /// A container as found under the runtime root: its state and the config it was made with.

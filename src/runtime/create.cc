@@ -226,7 +226,12 @@ Result<Launched> create_container(const RuntimeOptions& options, const CreateOpt
   config.seccomp = p.seccomp ? &*p.seccomp : nullptr;
   config.no_pivot = create.no_pivot;
   config.preserve_fds = create.preserve_fds;
-  config.double_fork = user_ns != nullptr || (pid_ns != nullptr && !pid_ns->path.empty());
+  config.stdio = create.stdio;
+  // A multithreaded caller (a build running stages in parallel, the API server) goes
+  // through the double fork: the intermediate is made by fork(), which leaves malloc and
+  // stdio usable in the child; a raw clone3 could copy a lock another thread holds.
+  config.double_fork =
+      user_ns != nullptr || (pid_ns != nullptr && !pid_ns->path.empty()) || sys::thread_count() > 1;
   config.new_user_ns = user_ns != nullptr && user_ns->path.empty();
   config.new_cgroup_ns = (new_flags & CLONE_NEWCGROUP) != 0;
   config.unshare_flags = new_flags & ~(CLONE_NEWUSER | CLONE_NEWCGROUP);
@@ -250,7 +255,7 @@ Result<Launched> create_container(const RuntimeOptions& options, const CreateOpt
     args.cgroup = static_cast<uint64_t>(unified.get());
     config.cloned_into_unified = true;
   }
-  pid_t child = sys::clone3(&args);
+  pid_t child = config.double_fork ? ::fork() : sys::clone3(&args);
   if (child < 0 && unified) {
     // Kernels before 5.7, or a cgroup that takes no processes: join it the usual way.
     args.flags &= ~static_cast<uint64_t>(CLONE_INTO_CGROUP);

@@ -6,13 +6,17 @@
 
 #include <fcntl.h>
 #include <linux/sched.h>
+#include <net/if.h>
 #include <sched.h>
 #include <signal.h>
+#include <sys/ioctl.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstdio>
+#include <cstring>
 
 #include "runtime/hooks.h"
 #include "runtime/internal/init.h"
@@ -70,6 +74,21 @@ Status intermediate_stage(const InitConfig& config, SyncChannel& channel) {
   return ok();
 }
 
+// A new network namespace has `lo`, down. As crun does, and as a container without a
+// network expects (a server and its client on 127.0.0.1), it is brought up.
+Status bring_loopback_up() {
+  sys::UniqueFd socket(::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0));
+  if (!socket) return fail_errno(errno, "socket for the loopback interface");
+  struct ifreq request = {};
+  std::strncpy(request.ifr_name, "lo", IFNAMSIZ - 1);
+  if (::ioctl(socket.get(), SIOCGIFFLAGS, &request) != 0)
+    return fail_errno(errno, "flags of the loopback interface");
+  request.ifr_flags |= IFF_UP;
+  if (::ioctl(socket.get(), SIOCSIFFLAGS, &request) != 0)
+    return fail_errno(errno, "bring the loopback interface up");
+  return ok();
+}
+
 std::string with_status(const std::string& state_json, std::string_view status) {
   auto json = Json::parse(state_json, nullptr, false);
   if (json.is_discarded()) return state_json;
@@ -103,6 +122,8 @@ Result<std::string> setup_stage(const InitConfig& config, SyncChannel& channel) 
       ::setdomainname(spec.domainname.data(), spec.domainname.size()) != 0) {
     return fail_errno(errno, "domainname \"{}\"", spec.domainname);
   }
+  const Namespace* net_ns = spec.find_namespace("network");
+  if (net_ns != nullptr && net_ns->path.empty()) TRY(bring_loopback_up());
   RootfsContext rootfs{&spec,
                        config.bundle,
                        config.cgroups,
@@ -175,6 +196,12 @@ void run_init(const InitConfig& config, SyncChannel& channel) {
   // A flock belongs to the open file, which the clone shares: with our copy open, the
   // lock would outlive create and `start` would wait for us while we wait for it.
   if (config.state_lock_fd >= 0) ::close(config.state_lock_fd);
+  for (int fd = 0; fd < 3; ++fd) {
+    if (config.stdio[fd] >= 0 && config.stdio[fd] != fd && ::dup2(config.stdio[fd], fd) < 0) {
+      (void)channel.send_error(Error::from_errno(errno, "dup2 the container's stdio"));
+      ::_exit(1);
+    }
+  }
   auto setup = setup_stage(config, channel);
   Result<std::string> executable =
       setup ? find_executable(config.spec->process->args[0], config.spec->process->env)

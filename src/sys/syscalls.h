@@ -21,6 +21,8 @@ Result<UniqueFd> openat2(int dirfd, const std::string& path, uint64_t flags, uin
 pid_t clone3(struct clone_args* args);
 
 Result<UniqueFd> pidfd_open(pid_t pid);
+/// The threads of this process (from /proc/self/stat); 0 when it cannot be read.
+int thread_count();
 Status pidfd_send_signal(int pidfd, int signal);
 /// Falls back to close()ing fds one by one where close_range(2) is missing.
 void close_range_cloexec(unsigned first);

@@ -85,5 +85,35 @@ TEST_F(Debian, VolumeDataOutlivesTheContainer) {
   EXPECT_EQ(quai({"volume", "rm", "my-vol"}).exit_code, 0);
 }
 
+// Issue 4's Python web app: apt-get over the host's network while building, then a run
+// without any network, the page fetched from inside the container.
+TEST_F(Debian, PythonWebAppBuildsAndServesWithoutANetwork) {
+  auto built =
+      quai({"build", "-t", "webapp", source_dir() + "/tests/fixtures/build/python-app"}, 900);
+  ASSERT_EQ(built.exit_code, 0) << built.both();
+  auto config = quai({"image", "inspect", "--format",
+                      "{{.Config.User}} {{.Config.WorkingDir}} {{json .Config.Entrypoint}} "
+                      "{{json .Config.ExposedPorts}}",
+                      "webapp"});
+  EXPECT_EQ(config.out, "app /home/app/site [\"python3\",\"app.py\"] {\"8000/tcp\":{}}\n")
+      << config.err;
+
+  ASSERT_EQ(quai({"run", "-d", "--name", "web", "--network", "none", "webapp"}).exit_code, 0);
+  const std::string fetch =
+      "import urllib.request; "
+      "print(urllib.request.urlopen('http://127.0.0.1:8000/').read().decode(), end='')";
+  CommandResult page;
+  for (int i = 0; i < 100 && page.out.empty(); ++i) {
+    page = quai({"exec", "web", "python3", "-c", fetch});
+    if (page.out.empty()) ::usleep(100000);
+  }
+  EXPECT_EQ(page.out,
+            "<html><body><p>hello from quai</p><p>user=app cwd=/home/app/site</p></body></html>\n")
+      << page.err;
+  auto interfaces = quai({"exec", "web", "cat", "/proc/net/dev"});
+  EXPECT_FALSE(contains(interfaces.out, "eth0")) << interfaces.out;
+  EXPECT_EQ(quai({"rm", "-f", "web"}).exit_code, 0);
+}
+
 }  // namespace
 }  // namespace quai::test

@@ -317,18 +317,12 @@ void add_container_verbs(CLI::App& app, Globals& globals, Action& action) {
         if (!view) {
           auto image = engine.images().find(name);
           if (!image) return fail(Errc::NotFound, "No such object: {}", name);
-          auto config = TRY(engine.images().config_json(*image));
-          all.push_back(TRY(parse_json(config, "config " + image->id.str())));
+          all.push_back(TRY(inspect_image_json(engine, *image)));
           continue;
         }
         all.push_back(inspect_json(*view));
       }
-      if (!format.empty()) {
-        Template tmpl(format);
-        for (const auto& object : all) std::printf("%s\n", tmpl.render({}, object).c_str());
-        return 0;
-      }
-      std::printf("%s\n", all.dump(4).c_str());
+      print_inspected(all, format);
       return 0;
     };
   });

@@ -135,21 +135,26 @@ std::string Template::header(const std::map<std::string, std::string>& titles) c
 
 std::string Template::render(const std::map<std::string, std::string>& fields,
                              const Json& object) const {
+  // Dotted paths into the JSON object: {{.State.Status}}, {{json .Config.Env}}.
+  auto find = [&](const std::string& path) -> const Json* {
+    const Json* value = &object;
+    for (const auto& part : split_path(path)) {
+      if (!value->is_object() || !value->contains(part)) return nullptr;
+      value = &(*value)[part];
+    }
+    return value;
+  };
   return expand(body_, [&](const std::string& action) -> std::string {
     if (action == "json .") return object.dump();
     if (action.starts_with("json .")) {
-      auto it = object.find(action.substr(6));
-      return it == object.end() ? "null" : it->dump();
+      const Json* value = find(action.substr(6));
+      return value == nullptr ? "null" : value->dump();
     }
     if (!action.starts_with(".")) return "";
     std::string name = action.substr(1);
     if (auto it = fields.find(name); it != fields.end()) return it->second;
-    // Dotted paths into the JSON object: {{.State.Status}}, {{.Config.Image}}.
-    const Json* value = &object;
-    for (const auto& part : split_path(name)) {
-      if (!value->is_object() || !value->contains(part)) return "<no value>";
-      value = &(*value)[part];
-    }
+    const Json* value = find(name);
+    if (value == nullptr) return "<no value>";
     return value->is_string() ? value->get<std::string>() : value->dump();
   });
 }

@@ -40,6 +40,20 @@ std::vector<Row> image_rows(engine::Engine& engine, const image::ImageRecord& im
   return rows;
 }
 
+// `images REPOSITORY[:TAG]`: the row's repository, and its tag when one is given.
+bool matches_reference(const Row& row, const std::string& reference) {
+  if (reference.empty()) return true;
+  std::string repository = reference, tag;
+  size_t colon = reference.rfind(':');
+  if (colon != std::string::npos && reference.find('/', colon) == std::string::npos) {
+    repository = reference.substr(0, colon);
+    tag = reference.substr(colon + 1);
+  }
+  // `docker.io/library/x` and `x` name the same repository.
+  if (auto parsed = image::parse_reference(repository)) repository = parsed->familiar_name();
+  return row.repository == repository && (tag.empty() || row.tag == tag);
+}
+
 struct ImagesFlags {
   bool all = false, quiet = false, digests = false;
   std::vector<std::string> filters;
@@ -60,12 +74,14 @@ Result<int> list_images(Globals& globals, const ImagesFlags& f) {
       if (filter == "dangling=false" && dangling) skip = true;
     }
     if (skip) continue;
+    auto rows = image_rows(engine, image);
+    std::erase_if(rows, [&](const Row& row) { return !matches_reference(row, f.repository); });
+    if (rows.empty()) continue;
     if (f.quiet) {
       out += image.id.short_id() + "\n";
       continue;
     }
-    for (const auto& row : image_rows(engine, image)) {
-      if (!f.repository.empty() && row.repository != f.repository) continue;
+    for (const auto& row : rows) {
       std::map<std::string, std::string> fields = {
           {"Repository", row.repository}, {"Tag", row.tag},   {"ID", row.id},
           {"CreatedSince", row.created},  {"Size", row.size}, {"Digest", image.manifest.str()}};
@@ -90,7 +106,7 @@ Result<int> list_images(Globals& globals, const ImagesFlags& f) {
   return 0;
 }
 
-Result<int> history(Globals& globals, const std::string& name, bool quiet) {
+Result<int> history(Globals& globals, const std::string& name, bool quiet, bool no_trunc) {
   auto engine = TRY(open_engine(globals));
   auto image = TRY(engine.images().find(name));
   auto config = TRY(engine.images().config(image));
@@ -101,8 +117,9 @@ Result<int> history(Globals& globals, const std::string& name, bool quiet) {
       std::printf("%s\n", newest ? image.id.short_id().c_str() : "<missing>");
       continue;
     }
-    std::string created_by =
-        it->created_by.size() > 45 ? it->created_by.substr(0, 44) + "…" : it->created_by;
+    std::string created_by = !no_trunc && it->created_by.size() > 45
+                                 ? it->created_by.substr(0, 44) + "…"
+                                 : it->created_by;
     rows.push_back({newest ? image.id.short_id() : "<missing>",
                     human_duration_since(it->created) + " ago", created_by,
                     it->empty_layer ? "0B" : "", it->comment});
@@ -191,6 +208,33 @@ void print_remove_report(const image::RemoveReport& report, bool lower_case) {
   for (const auto& id : report.deleted) std::printf("%s: %s\n", deleted, id.str().c_str());
 }
 
+Result<Json> inspect_image_json(engine::Engine& engine, const image::ImageRecord& image) {
+  Json config =
+      TRY(parse_json(TRY(engine.images().config_json(image)), "config " + image.id.str()));
+  Json tags = Json::array();
+  for (const auto& n : image.names) {
+    auto reference = image::parse_reference(n);
+    tags.push_back(reference ? reference->familiar_str() : n);
+  }
+  return Json{{"Id", image.id.str()},
+              {"RepoTags", tags},
+              {"Created", config.value("created", "")},
+              {"Author", config.value("author", "")},
+              {"Config", config.value("config", Json::object())},
+              {"Architecture", config.value("architecture", "")},
+              {"Os", config.value("os", "")},
+              {"RootFS", config.value("rootfs", Json::object())}};
+}
+
+void print_inspected(const Json& objects, const std::string& format) {
+  if (format.empty()) {
+    std::printf("%s\n", objects.dump(4).c_str());
+    return;
+  }
+  Template tmpl(format);
+  for (const auto& object : objects) std::printf("%s\n", tmpl.render({}, object).c_str());
+}
+
 void add_image_verbs(CLI::App& app, Globals& globals, Action& action) {
   static ImagesFlags images_flags;
   auto* images = app.add_subcommand("images", "List images");
@@ -234,36 +278,25 @@ void add_image_verbs(CLI::App& app, Globals& globals, Action& action) {
   static std::string image_name;
   static bool quiet = false;
   auto* hist = app.add_subcommand("history", "Show the history of an image");
+  static bool no_trunc = false;
   hist->add_flag("-q,--quiet", quiet, "Only show image IDs");
+  hist->add_flag("--no-trunc", no_trunc, "Don't truncate output");
   hist->add_option("IMAGE", image_name)->required();
-  hist->callback([&] { action = [&] { return history(globals, image_name, quiet); }; });
+  hist->callback([&] { action = [&] { return history(globals, image_name, quiet, no_trunc); }; });
 
+  static std::string inspect_format;
   auto* inspect =
       app.add_subcommand("image-inspect", "Display detailed information on one or more images");
   inspect->group("");
+  inspect->add_option("-f,--format", inspect_format, "Format output using a template");
   inspect->add_option("IMAGE", names)->required();
   inspect->callback([&] {
     action = [&]() -> Result<int> {
       auto engine = TRY(open_engine(globals));
       Json all = Json::array();
-      for (const auto& name : names) {
-        auto image = TRY(engine.images().find(name));
-        Json config =
-            TRY(parse_json(TRY(engine.images().config_json(image)), "config " + image.id.str()));
-        Json tags = Json::array();
-        for (const auto& n : image.names) {
-          auto reference = image::parse_reference(n);
-          tags.push_back(reference ? reference->familiar_str() : n);
-        }
-        all.push_back({{"Id", image.id.str()},
-                       {"RepoTags", tags},
-                       {"Created", config.value("created", "")},
-                       {"Config", config.value("config", Json::object())},
-                       {"Architecture", config.value("architecture", "")},
-                       {"Os", config.value("os", "")},
-                       {"RootFS", config.value("rootfs", Json::object())}});
-      }
-      std::printf("%s\n", all.dump(4).c_str());
+      for (const auto& name : names)
+        all.push_back(TRY(inspect_image_json(engine, TRY(engine.images().find(name)))));
+      print_inspected(all, inspect_format);
       return 0;
     };
   });

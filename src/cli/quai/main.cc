@@ -40,7 +40,9 @@ std::vector<std::string> canonical_arguments(int argc, char** argv) {
         {"remove", "rmi"},
         {"prune", "image-prune"},
         {"inspect", "image-inspect"},
-        {"bootstrap", "image-bootstrap"}}}};
+        {"bootstrap", "image-bootstrap"},
+        {"build", "build"}}},
+      {"builder", {{"prune", "builder-prune"}, {"build", "build"}}}};
   std::vector<std::string> args(argv, argv + argc);
   for (size_t i = 1; i + 1 < args.size(); ++i) {
     if (args[i].starts_with("-")) {
@@ -105,6 +107,7 @@ int main(int argc, char** argv) {
   add_volume_verbs(app, globals, action);
   add_system_verbs(app, globals, action);
   add_cp_verbs(app, globals, action);
+  add_build_verbs(app, globals, action);
   take_one_value_per_flag(app);
   try {
     app.parse(argc, argv);

@@ -29,11 +29,17 @@ void add_image_verbs(CLI::App& app, Globals& globals, Action& action);
 void add_volume_verbs(CLI::App& app, Globals& globals, Action& action);
 void add_system_verbs(CLI::App& app, Globals& globals, Action& action);
 void add_cp_verbs(CLI::App& app, Globals& globals, Action& action);
+void add_build_verbs(CLI::App& app, Globals& globals, Action& action);
 /// `system df` and `system prune`, under the `system` command.
 void add_system_usage_verbs(CLI::App& system, Globals& globals, Action& action);
 
 /// rmi says "Untagged:"/"Deleted:"; the prunes list them in lower case, as Docker's do.
 void print_remove_report(const image::RemoveReport& report, bool lower_case);
+
+/// An image as `docker image inspect` shows it: Id, RepoTags, Created, Config, RootFS, …
+Result<Json> inspect_image_json(engine::Engine& engine, const image::ImageRecord& image);
+/// `inspect` output: the objects as a JSON array, or each through a --format template.
+void print_inspected(const Json& objects, const std::string& format);
 
 Result<engine::Engine> open_engine(const Globals& globals);
 using sys::absolute_path;

@@ -1,6 +1,7 @@
 #pragma once
 // The container's init process: the code that runs between clone and exec.
 
+#include <array>
 #include <optional>
 #include <string>
 
@@ -23,6 +24,7 @@ struct InitConfig {
   const SeccompProgram* seccomp = nullptr;
   bool no_pivot = false;
   int preserve_fds = 0;
+  std::array<int, 3> stdio = {-1, -1, -1};  // CreateOptions::stdio
   bool double_fork = false;  // user namespace or pid namespace by path: see create.cc
   bool new_user_ns = false;
   bool new_cgroup_ns = false;
