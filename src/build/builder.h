@@ -30,6 +30,9 @@ struct BuildOptions {
   std::string network = "default";  // default (the host's), host, none: RUN's network
   std::string platform;             // "" or linux/amd64
   bool print_ast = false;           // parse, print the tree, build nothing
+  /// --secret id=ID,src=PATH (or env=VAR): what RUN --mount=type=secret,id=ID reads, by
+  /// id. Secrets are part of neither the cache key nor the image.
+  std::map<std::string, std::string> secrets;
 };
 
 struct BuildResult {

@@ -9,6 +9,7 @@
 #include "base/sha256.h"
 #include "base/strings.h"
 #include "build/internal/session.h"
+#include "sys/file_io.h"
 #include "sys/fs.h"
 #include "sys/syscalls.h"
 
@@ -59,6 +60,10 @@ Result<RunMount> parse_one(const std::string& text,
       mount.type != "secret")
     return fail(Errc::InvalidArgument,
                 "--mount: type \"{}\" is not supported (bind, cache, tmpfs, secret)", mount.type);
+  if (!mount.mode.empty() &&
+      (mount.mode.size() > 4 || mount.mode.find_first_not_of("01234567") != std::string::npos))
+    return fail(Errc::InvalidArgument, "--mount: mode={}: expected an octal mode such as 0755",
+                mount.mode);
   if (mount.type == "secret" && mount.target.empty()) mount.target = "/run/secrets/" + mount.id;
   if (mount.target.empty())
     return fail(Errc::InvalidArgument, "--mount {}: a target is required", text);
@@ -109,6 +114,25 @@ Result<std::string> bind_source(Session& session, const quai::build::Stage& stag
   return point;
 }
 
+// The secret's content, copied into the step's dir with the mount's owner and mode
+// (root, 0400 by default, as BuildKit), for a read-only bind. NotFound when not given.
+Result<std::string> secret_file(Session& session, const RunMount& mount,
+                                const engine::StepRoot& root, int index) {
+  std::string id = mount.id.empty() ? mount.target.substr(mount.target.rfind('/') + 1) : mount.id;
+  auto given = session.options->secrets.find(id);
+  if (given == session.options->secrets.end())
+    return fail(Errc::NotFound, "secret \"{}\" not provided: give it with --secret id={},src=FILE",
+                id, id);
+  std::string file = fmt::format("{}/secret-{}", root.dir, index);
+  mode_t mode = mount.mode.empty() ? 0400 : static_cast<mode_t>(std::stoul(mount.mode, nullptr, 8));
+  TRY(sys::write_file(file, given->second, mode));
+  uid_t uid = mount.uid.empty() ? 0 : static_cast<uid_t>(TRY(parse_uint64(mount.uid)));
+  gid_t gid = mount.gid.empty() ? 0 : static_cast<gid_t>(TRY(parse_uint64(mount.gid)));
+  if (::chown(file.c_str(), uid, gid) != 0 || ::chmod(file.c_str(), mode) != 0)
+    return fail_errno(errno, "secret \"{}\": set its owner and mode", id);
+  return file;
+}
+
 }  // namespace
 
 Result<std::vector<RunMount>> parse_run_mounts(
@@ -151,9 +175,10 @@ Result<std::vector<engine::ResolvedMount>> resolve_run_mounts(Session& session,
       if (m.read_only.value_or(true)) options.emplace_back("ro");
       resolved.push_back(
           {"bind", TRY(bind_source(session, stage, m, root, index)), m.target, options});
-    } else if (m.required) {
-      return fail(Errc::InvalidArgument,
-                  "secret \"{}\": not provided (quai build takes no --secret yet)", m.id);
+    } else if (auto file = secret_file(session, m, root, index)) {
+      resolved.push_back({"bind", *file, m.target, {"rbind", "rprivate", "ro"}});
+    } else if (file.error().code() != Errc::NotFound || m.required) {
+      return std::unexpected(file.error());
     }
   }
   return resolved;

@@ -31,6 +31,8 @@ std::string StageBuilder::next_key(const std::string& material) const {
 }
 
 Variables StageBuilder::variables() const {
+  // FROM's own flags: the ARGs before the first FROM are in scope, nothing else yet.
+  if (!draft_) return Variables(session_.plan->meta_args.begin(), session_.plan->meta_args.end());
   Variables vars = args_;
   const Json& cfg = draft_->container_config();
   if (cfg.contains("Env") && cfg["Env"].is_array()) {

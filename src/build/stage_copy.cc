@@ -5,8 +5,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <cstdlib>
+
 #include "base/sha256.h"
 #include "base/strings.h"
+#include "build/fetch.h"
 #include "build/internal/session.h"
 #include "engine/user.h"
 #include "image/layer.h"
@@ -95,6 +98,34 @@ bool is_directory_in_root(int root_fd, const std::string& path) {
   return fd && ::fstat(fd->get(), &st) == 0 && S_ISDIR(st.st_mode);
 }
 
+bool is_url(const std::string& source) {
+  return source.starts_with("http://") || source.starts_with("https://");
+}
+
+// A file ADD fetched, in a dir of its own under the build's work dir.
+struct FetchedSource {
+  std::string url;
+  std::string name;  // from the URL: what the file is called in a destination dir
+  sys::UniqueFd dir;
+  Source source;
+  SourceTree tree() const { return SourceTree{dir.get(), SourceRoot::Context, nullptr, nullptr}; }
+};
+
+Result<FetchedSource> fetch_source(const std::string& work_dir, const std::string& url) {
+  std::string dir = work_dir + "/download-XXXXXX";
+  if (::mkdtemp(dir.data()) == nullptr) return fail_errno(errno, "mkdtemp \"{}\"", dir);
+  auto downloaded = TRY(download(url, dir));
+  FetchedSource fetched;
+  fetched.url = url;
+  fetched.name = downloaded.file_name;
+  fetched.dir.reset(::open(dir.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+  if (!fetched.dir) return fail_errno(errno, "open \"{}\"", dir);
+  std::string in_dir = downloaded.path.substr(dir.size() + 1);
+  auto found = TRY(find_sources(fetched.tree(), in_dir));
+  fetched.source = std::move(found.at(0));
+  return fetched;
+}
+
 }  // namespace
 
 Status StageBuilder::on_copy(const Instruction& instruction) {
@@ -133,10 +164,19 @@ Status StageBuilder::copy_step(const Instruction& instruction, bool add) {
   }
   for (const auto& pattern : instruction.flag_values("exclude"))
     plan.exclude.push_back(TRY(expand(instruction, pattern)));
-  for (const auto& pattern : plan.patterns) {
-    if (pattern.find("://") != std::string::npos && add)
-      return fail(instruction_error(*session_.dockerfile, instruction,
-                                    "ADD {}: fetching URLs is not supported yet", pattern));
+  // ADD's URLs are fetched now: their content is part of the step's key.
+  std::vector<FetchedSource> fetched;
+  if (add && !plan.from) {
+    for (auto it = plan.patterns.begin(); it != plan.patterns.end();) {
+      if (!is_url(*it)) {
+        ++it;
+        continue;
+      }
+      auto one = fetch_source(session_.work_dir, *it);
+      if (!one) return at(one.error().add_context("ADD"));
+      fetched.push_back(std::move(*one));
+      it = plan.patterns.erase(it);
+    }
   }
   auto exclude = IgnoreMatcher::from_patterns(plan.exclude);
   if (!exclude) return at(exclude.error());
@@ -171,7 +211,10 @@ Status StageBuilder::copy_step(const Instruction& instruction, bool add) {
       }
     }
   }
-  size_t count = plan.heredocs.size() + (plan.from ? plan.patterns.size() : sources.size());
+  for (const auto& one : fetched)
+    material += "\nurl " + one.url + " " + TRY(hash_source(one.tree(), one.source));
+  size_t count =
+      plan.heredocs.size() + fetched.size() + (plan.from ? plan.patterns.size() : sources.size());
   plan.dest_is_dir = plan.dest.ends_with('/');
   if (count > 1 && !plan.dest_is_dir) {
     return fail(instruction_error(*session_.dockerfile, instruction,
@@ -231,6 +274,15 @@ Status StageBuilder::copy_step(const Instruction& instruction, bool add) {
           std::string name = source.path.substr(source.path.rfind('/') + 1);
           TRY(copy_source(tree, source, rootfs.get(),
                           into_dir ? join_dest(plan.dest, name) : plan.dest, rules));
+        }
+        for (const auto& one : fetched) {
+          if (into_dir && one.name.empty()) {
+            return fail(Errc::InvalidArgument,
+                        "ADD {}: no file name in the URL; give the destination as a file path",
+                        one.url);
+          }
+          TRY(copy_source(one.tree(), one.source, rootfs.get(),
+                          into_dir ? join_dest(plan.dest, one.name) : plan.dest, rules));
         }
         for (const Heredoc* heredoc : plan.heredocs) {
           std::string content =

@@ -140,6 +140,14 @@ Result<ImageRecord> ImageStore::add(const Digest& manifest_digest,
 
   auto lock = TRY(lock_index());
   auto images = TRY(read_index());
+  // A rebuild that changed nothing: the index stays as it is (no write, no fsync).
+  if (auto same = find_by_id(images, parsed.config.digest);
+      same != images.end() && same->manifest == manifest_digest &&
+      std::ranges::all_of(normalised, [&](const std::string& name) {
+        return std::ranges::find(same->names, name) != same->names.end();
+      })) {
+    return *same;
+  }
   for (const auto& name : normalised) remove_name(images, name);
   auto existing = find_by_id(images, parsed.config.digest);
   if (existing == images.end()) {

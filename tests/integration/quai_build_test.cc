@@ -2,6 +2,10 @@
 // flag and form between them) give the config and the files their Dockerfiles say; the
 // cache reruns only what changed; bad input fails with file:line and leaves nothing.
 
+#include <signal.h>
+#include <unistd.h>
+
+#include <cstdlib>
 #include <fstream>
 
 #include "quai_env.h"
@@ -27,9 +31,9 @@ class Build : public QuaiTest {
   static void write(const std::string& file, const std::string& text) {
     std::ofstream(file, std::ios::trunc) << text;
   }
-  CommandResult build(std::vector<std::string> args) {
+  CommandResult build(std::vector<std::string> args, const std::string& input = "") {
     args.insert(args.begin(), "build");
-    return quai(args, "", 300);
+    return quai(args, input, 300);
   }
   Json inspect(const std::string& image) {
     auto r = quai({"image", "inspect", image});
@@ -58,7 +62,7 @@ TEST_F(Build, ConfigFollowsTheDockerfile) {
   std::vector<std::string> env = c.value("Env", std::vector<std::string>{});
   for (const char* expected :
        {"APP_HOME=/srv/app", "GREETING=hello world", "VERSION_COPY=1.2", "FALLBACK=fallback",
-        "ALT=set", "LITERAL=$NOT_EXPANDED", "LEGACY=legacy form value"}) {
+        "ALT=set", "DASH=dash", "LITERAL=$NOT_EXPANDED", "LEGACY=legacy form value"}) {
     EXPECT_TRUE(std::ranges::count(env, std::string(expected)) == 1)
         << expected << " in " << c.dump();
   }
@@ -122,7 +126,8 @@ TEST_F(Build, RunFormsShellsMountsAndNetwork) {
             "exec form\nheredoc script\nsecond line\nfed to cat\nafter shell\n");
   EXPECT_EQ(in_image("run", "cat /shell-changed.txt /arg.txt /tmpfs.txt /bound.txt"),
             "shell-changed\ngiven\nx\nbound input\n");
-  EXPECT_EQ(in_image("run", "cat /cache-count.txt /interfaces.txt"), "1\n1\n")
+  EXPECT_EQ(in_image("run", "cat /cache-count.txt /interfaces.txt /net-host.txt /net-default.txt"),
+            "1\n1\nhost\ndefault\n")
       << "one cache use; only lo without a network";
   EXPECT_EQ(in_image("run", "ls /shell.txt /input.txt /cache /scratch 2>&1 | grep -c 'No such'"),
             "4\n")
@@ -182,6 +187,81 @@ TEST_F(Build, DockerfileOnStdinAndPrintAst) {
 
 // Cache: nothing changed runs nothing; a changed file reruns from its COPY; a changed
 // build arg reruns from the first step that sees it.
+// A static HTTP server on a free port of 127.0.0.1, stopped when the test ends.
+class FileServer {
+ public:
+  FileServer(const std::string& dir, const std::string& port_file) {
+    auto started = sh("cd '" + dir + "' && { python3 -c '" + kServer + "' >'" + port_file +
+                      "' 2>/dev/null </dev/null & echo $!; }");
+    pid_ = std::atoi(started.out.c_str());
+    for (int i = 0; i < 100 && port_.empty(); ++i) {
+      std::ifstream(port_file) >> port_;
+      if (port_.empty()) ::usleep(50000);
+    }
+  }
+  ~FileServer() {
+    if (pid_ > 0) ::kill(pid_, SIGKILL);
+  }
+  std::string url() const { return "http://127.0.0.1:" + port_; }
+
+ private:
+  static constexpr const char* kServer =
+      "import http.server; "
+      "s = http.server.ThreadingHTTPServer((\"127.0.0.1\", 0), "
+      "http.server.SimpleHTTPRequestHandler); "
+      "print(s.server_address[1], flush=True); s.serve_forever()";
+  int pid_ = 0;
+  std::string port_;
+};
+
+TEST_F(Build, AddFetchesUrlsWithoutUnpackingThem) {
+  std::string served = path("served");
+  ASSERT_EQ(
+      sh("mkdir -p '" + served + "' && cd '" + served + "' && echo payload > payload.txt" +
+         " && touch -d '2020-01-02 03:04:05 UTC' payload.txt && tar -cf archive.tar payload.txt")
+          .exit_code,
+      0);
+  FileServer server(served, path("port"));
+  std::string context = fixture("add-url");
+  auto r = build({"-t", "url", "--build-arg", "BASE_URL=" + server.url(), context});
+  ASSERT_EQ(r.exit_code, 0) << r.both();
+  EXPECT_EQ(in_image("url",
+                     "cat /downloads/payload.txt; ls /downloads; "
+                     "stat -c '%a %u:%g %Y' /downloads/payload.txt /renamed.txt"),
+            "payload\narchive.tar\npayload.txt\n600 0:0 1577934245\n644 1:2 1577934245\n")
+      << "mode 600, the server's time; a fetched tar stays a file";
+
+  auto again =
+      build({"--progress=plain", "-t", "url", "--build-arg", "BASE_URL=" + server.url(), context});
+  EXPECT_EQ(count(again.err, " CACHED"), 3) << again.err;
+  sh("echo changed > '" + served + "/payload.txt'");
+  auto changed =
+      build({"--progress=plain", "-t", "url", "--build-arg", "BASE_URL=" + server.url(), context});
+  EXPECT_EQ(count(changed.err, " CACHED"), 0) << "new content, new layers: " << changed.err;
+
+  auto missing = build({"-t", "bad", "--build-arg", "U=" + server.url(), "-"},
+                       "FROM busybox\nARG U\nADD $U/nothing /\n");
+  EXPECT_EQ(missing.exit_code, 1);
+  EXPECT_TRUE(
+      contains(missing.err, "Dockerfile:3: ADD: GET " + server.url() + "/nothing: HTTP 404"))
+      << missing.err;
+}
+
+TEST_F(Build, SecretsAreMountedForTheStepOnly) {
+  write(path("token"), "s3cr3t");
+  auto r = build({"-t", "sec", "--secret", "id=token,src=" + path("token"), fixture("secret")});
+  ASSERT_EQ(r.exit_code, 0) << r.both();
+  EXPECT_EQ(
+      in_image("sec", "cat /seen /modes; test ! -e /run/secrets && test ! -e /tok && echo gone"),
+      "s3cr3t400\n440 1\ngone\n");
+  EXPECT_FALSE(contains(quai({"history", "--no-trunc", "sec"}).out, "s3cr3t"));
+
+  auto required = build({"-t", "bad", "-"},
+                        "FROM busybox\nRUN --mount=type=secret,id=key,required=true true\n");
+  EXPECT_EQ(required.exit_code, 1);
+  EXPECT_TRUE(contains(required.err, "Dockerfile:2: secret \"key\" not provided")) << required.err;
+}
+
 TEST_F(Build, CacheRerunsOnlyFromTheFirstChangedStep) {
   std::string context = context_with(
       "FROM busybox\nRUN echo one > /one\nCOPY a.txt /a.txt\nRUN echo two > /two\n"

@@ -1,6 +1,6 @@
 #pragma once
 // RUN --mount: cache dirs kept between builds, tmpfs, binds from the context or another
-// stage, secrets (none can be given yet: a required one is an error).
+// stage, secrets given by `quai build --secret` (a copy in the step's dir, bound read-only).
 
 #include <functional>
 #include <optional>
@@ -25,7 +25,7 @@ struct RunMount {
   std::optional<bool> read_only;  // default: binds read-only, caches writable
   bool required = false;          // secret
   std::string size;               // tmpfs
-  std::string mode, uid, gid;     // cache
+  std::string mode, uid, gid;     // cache, secret
 };
 
 /// Parses every --mount flag ("type=cache,target=/root/.cache"), values expanded.

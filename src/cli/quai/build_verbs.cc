@@ -5,6 +5,7 @@
 
 #include <cstdio>
 
+#include "base/strings.h"
 #include "build/builder.h"
 #include "cli/quai/verbs.h"
 #include "sys/file_io.h"
@@ -13,7 +14,7 @@ namespace quai::cli {
 namespace {
 
 struct BuildFlags {
-  std::vector<std::string> tags, build_args, labels;
+  std::vector<std::string> tags, build_args, labels, secrets;
   std::string file, target, iidfile, progress = "auto", network = "default", platform;
   bool no_cache = false, quiet = false, print_ast = false, pull = false, rm = true;
   std::string context;
@@ -29,6 +30,31 @@ Result<std::pair<std::string, std::string>> split_pair(const std::string& text,
   const char* value = std::getenv(text.c_str());
   if (!value) return std::pair(text, std::string("\x01"));
   return std::pair(text, std::string(value));
+}
+
+// `--secret id=ID,src=FILE` or `id=ID,env=VAR` (type=file|env, source= as well): the id
+// and the secret's content.
+Result<std::pair<std::string, std::string>> read_secret(const std::string& text) {
+  std::string id, file, env;
+  for (const auto& field : split(text, ',')) {
+    auto [name, value] = TRY(split_pair(field, "--secret", false));
+    if (name == "id") {
+      id = value;
+    } else if (name == "src" || name == "source") {
+      file = value;
+    } else if (name == "env") {
+      env = value;
+    } else if (name != "type") {
+      return fail(Errc::InvalidArgument, "--secret {}: unknown field \"{}\"", text, name);
+    }
+  }
+  if (file.empty() && env.empty()) env = id;  // as buildx: `--secret id=TOKEN` reads $TOKEN
+  if (id.empty()) id = file.empty() ? env : file.substr(file.rfind('/') + 1);
+  if (!file.empty()) return std::pair(id, TRY_CTX(sys::read_file(file), "--secret {}", text));
+  const char* value = std::getenv(env.c_str());
+  if (value == nullptr)
+    return fail(Errc::InvalidArgument, "--secret {}: ${} is not set", text, env);
+  return std::pair(id, std::string(value));
 }
 
 // A tar ("ustar" at 257) or a compressed stream (gzip, bzip2, xz, zstd magic numbers).
@@ -81,6 +107,7 @@ Result<build::BuildOptions> build_options(const BuildFlags& f) {
     auto [name, value] = TRY(split_pair(arg, "--build-arg", true));
     if (value != "\x01") options.build_args[name] = value;
   }
+  for (const auto& secret : f.secrets) options.secrets.insert(TRY(read_secret(secret)));
   for (const auto& label : f.labels) {
     auto [name, value] = TRY(split_pair(label, "--label", false));
     options.labels[name] = value;
@@ -126,6 +153,8 @@ void add_build_verbs(CLI::App& app, Globals& globals, Action& action) {
   build->add_option("-f,--file", f.file, "Name of the Dockerfile (default: PATH/Dockerfile)");
   build->add_option("--target", f.target, "Set the target build stage to build");
   build->add_option("--build-arg", f.build_args, "Set build-time variables");
+  build->add_option("--secret", f.secrets,
+                    "Secret to expose to the build (format: \"id=mysecret[,src=/local/secret]\")");
   build->add_option("--label", f.labels, "Set metadata for an image");
   build->add_flag("--no-cache", f.no_cache, "Do not use cache when building the image");
   build->add_flag("-q,--quiet", f.quiet, "Suppress the build output and print image ID on success");
