@@ -7,6 +7,7 @@
 
 #include <cstdlib>
 #include <fstream>
+#include <iterator>
 
 #include "quai_env.h"
 
@@ -213,6 +214,32 @@ class FileServer {
   int pid_ = 0;
   std::string port_;
 };
+
+TEST_F(Build, ContextFromATarOnStdinAndDockerfilesElsewhere) {
+  std::string context = context_with("FROM busybox\nCOPY . /ctx/\n");
+  write(context + "/Dockerfile.alt", "FROM busybox\nCOPY data.txt /alt.txt\n");
+  write(context + "/data.txt", "from the tar\n");
+  write(context + "/.dockerignore", "Dockerfile*\n.dockerignore\n");
+  ASSERT_EQ(sh("tar -C '" + context + "' -czf '" + path("ctx.tgz") + "' .").exit_code, 0);
+  std::ifstream tgz(path("ctx.tgz"), std::ios::binary);
+  std::string archive((std::istreambuf_iterator<char>(tgz)), std::istreambuf_iterator<char>());
+
+  auto from_tar = build({"-t", "tarctx", "-t", "tarctx:v2", "-f", "Dockerfile.alt", "-"}, archive);
+  ASSERT_EQ(from_tar.exit_code, 0) << from_tar.both();
+  EXPECT_EQ(in_image("tarctx:v2", "cat /alt.txt"), "from the tar\n");
+  EXPECT_EQ(inspect("tarctx")["Id"], inspect("tarctx:v2")["Id"]) << "both tags, one image";
+
+  auto plain = build({"-t", "ignored", context});
+  ASSERT_EQ(plain.exit_code, 0) << plain.both();
+  EXPECT_EQ(in_image("ignored", "ls -A /ctx"), "data.txt\n")
+      << "the Dockerfile is read even though .dockerignore leaves it out of the context";
+
+  sh("mkdir -p '" + path("elsewhere") + "'");
+  write(path("elsewhere") + "/Build.file", "FROM busybox\nCOPY data.txt /outside.txt\n");
+  auto outside = build({"-t", "outside", "-f", path("elsewhere") + "/Build.file", context});
+  ASSERT_EQ(outside.exit_code, 0) << outside.both();
+  EXPECT_EQ(in_image("outside", "cat /outside.txt"), "from the tar\n");
+}
 
 TEST_F(Build, AddFetchesUrlsWithoutUnpackingThem) {
   std::string served = path("served");
