@@ -153,6 +153,21 @@ std::string describe_mounts(const std::vector<RunMount>& mounts) {
   return join(parts, ";");
 }
 
+Result<std::string> describe_mount_inputs(Session& session, const quai::build::Stage& stage,
+                                          const std::vector<RunMount>& mounts) {
+  std::string inputs;
+  for (const auto& m : mounts) {
+    if (m.type != "bind") continue;
+    if (!m.from.empty()) {
+      inputs += "\nbind from " + TRY(session.source_image(stage, m.from)).id.str();
+      continue;
+    }
+    for (const auto& source : TRY(find_sources(session.context, m.source)))
+      inputs += "\nbind " + source.path + " " + TRY(hash_source(session.context, source));
+  }
+  return inputs;
+}
+
 Result<std::vector<engine::ResolvedMount>> resolve_run_mounts(Session& session,
                                                               const quai::build::Stage& stage,
                                                               const std::vector<RunMount>& mounts,

@@ -187,6 +187,9 @@ Status StageBuilder::on_run(const Instruction& instruction) {
   std::vector<std::string> arg_env = build_arg_env();
   std::string material = fmt::format("RUN {} network={} mounts={} args={}", Json(command).dump(),
                                      network, describe_mounts(mounts), Json(arg_env).dump());
+  auto inputs = describe_mount_inputs(session_, stage_, mounts);
+  if (!inputs) return fail(error_at(instruction, inputs.error()));
+  material += *inputs;
   std::string created_by =
       instruction.json_form ? "RUN " + Json(command).dump() : join(command, " ");
   return layer_step(

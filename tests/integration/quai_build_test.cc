@@ -136,6 +136,10 @@ TEST_F(Build, RunFormsShellsMountsAndNetwork) {
   // The cache dir outlives the build: a build without the layer cache counts 2.
   ASSERT_EQ(build({"-t", "run2", "--no-cache", context}).exit_code, 0);
   EXPECT_EQ(in_image("run2", "cat /cache-count.txt /arg.txt"), "2\ndefault\n");
+  // What a bind mount reads is part of the step's key, as what COPY reads.
+  write(context + "/input.txt", "changed input\n");
+  ASSERT_EQ(build({"-t", "run3", context}).exit_code, 0);
+  EXPECT_EQ(in_image("run3", "cat /bound.txt"), "changed input\n");
 }
 
 TEST_F(Build, StagesBuildOnlyWhatTheTargetNeeds) {

@@ -34,6 +34,10 @@ Result<std::vector<RunMount>> parse_run_mounts(
     const std::function<Result<std::string>(const std::string&)>& expand);
 /// Text for the cache key: what the mounts are, not what caches hold.
 std::string describe_mounts(const std::vector<RunMount>& mounts);
+/// What the step's binds read, for the cache key: the content of context sources (as
+/// COPY hashes them), the id of a stage or image mounted with from=.
+Result<std::string> describe_mount_inputs(Session& session, const quai::build::Stage& stage,
+                                          const std::vector<RunMount>& mounts);
 /// Host sides for the runtime: cache dirs made under <root>/build-cache-mounts, binds
 /// mounted read-only (unless rw) in the step's dir, tmpfs as is.
 Result<std::vector<engine::ResolvedMount>> resolve_run_mounts(Session& session,

@@ -4,9 +4,11 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <map>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "base/log.h"
@@ -59,6 +61,52 @@ std::vector<std::string> canonical_arguments(int argc, char** argv) {
   return args;
 }
 
+// The verb of the command line: its first word that is not a global option.
+std::string verb_of(const std::vector<std::string>& args) {
+  for (size_t i = 1; i < args.size(); ++i) {
+    if (args[i] == "--root" || args[i] == "--runroot") {
+      ++i;
+    } else if (!args[i].starts_with("-")) {
+      return args[i];
+    }
+  }
+  return "";
+}
+
+// Building every verb's options costs more than 1 ms of each command (CLI11 copies and
+// splits every name), so a command line with a known verb gets only that verb's group.
+// A verb missing here, help or a typo gets them all: the table only saves time.
+void add_verbs_for(const std::string& verb, CLI::App& app, quai::cli::Globals& globals,
+                   quai::cli::Action& action) {
+  using namespace quai::cli;
+  using AddVerbs = void (*)(CLI::App&, Globals&, Action&);
+  struct Group {
+    AddVerbs add;
+    std::vector<std::string_view> verbs;
+  };
+  static const std::vector<Group> kGroups = {
+      {add_run_verbs, {"run", "create", "start"}},
+      {add_container_verbs,
+       {"ps", "stop", "restart", "kill", "rm", "wait", "logs", "inspect", "rename",
+        "container-prune"}},
+      {add_process_verbs, {"exec", "top", "stats", "attach"}},
+      {add_image_verbs,
+       {"images", "rmi", "tag", "history", "image-inspect", "import", "save", "load", "image-prune",
+        "image-bootstrap"}},
+      {add_volume_verbs, {"volume"}},
+      {add_system_verbs, {"system"}},
+      {add_cp_verbs, {"cp"}},
+      {add_build_verbs, {"build", "builder-prune"}},
+  };
+  for (const auto& group : kGroups) {
+    if (std::ranges::find(group.verbs, verb) != group.verbs.end()) {
+      group.add(app, globals, action);
+      return;
+    }
+  }
+  for (const auto& group : kGroups) group.add(app, globals, action);
+}
+
 // Docker's repeated flags take one value each ("-e A -e B IMAGE"); CLI11's vector options
 // would otherwise swallow the image name and the command that follow them.
 void take_one_value_per_flag(CLI::App& app) {
@@ -100,14 +148,7 @@ int main(int argc, char** argv) {
   app.add_option("--runroot", globals.engine.run_root, "where run-time state lives");
   app.add_flag("-D,--debug", globals.debug, "log debug messages");
   Action action;
-  add_run_verbs(app, globals, action);
-  add_container_verbs(app, globals, action);
-  add_process_verbs(app, globals, action);
-  add_image_verbs(app, globals, action);
-  add_volume_verbs(app, globals, action);
-  add_system_verbs(app, globals, action);
-  add_cp_verbs(app, globals, action);
-  add_build_verbs(app, globals, action);
+  add_verbs_for(verb_of(arguments), app, globals, action);
   take_one_value_per_flag(app);
   try {
     app.parse(argc, argv);
