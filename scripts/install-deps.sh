@@ -5,12 +5,13 @@ set -eu
 PACKAGES="
   build-essential cmake ninja-build pkg-config ccache git
   libseccomp-dev libcap-dev libssl-dev nlohmann-json3-dev libcli11-dev libfmt-dev
-  libarchive-dev libzstd-dev zlib1g-dev libcurl4-openssl-dev
+  libarchive-dev libzstd-dev zlib1g-dev libcurl4-openssl-dev libboost-dev libcrypt-dev
   libxml2-dev libicu-dev nettle-dev liblzma-dev libbz2-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   clang-16 libclang-rt-16-dev clang-format
   busybox-static util-linux procps iproute2 jq tmux python3
   podman buildah crun runc skopeo umoci debootstrap hyperfine time tini
+  docker-registry apache2-utils openssl curl
 "
 missing=""
 for p in $PACKAGES; do

@@ -63,7 +63,7 @@ bool is_domain(std::string_view domain) {
   return true;
 }
 
-bool is_tag(std::string_view tag) {
+bool is_tag_text(std::string_view tag) {
   if (tag.empty() || tag.size() > kMaxTagLength || !is_word(tag.front())) return false;
   for (char c : tag) {
     if (!is_word(c) && c != '.' && c != '-') return false;
@@ -145,6 +145,15 @@ Reference Reference::with_default_tag() const {
   return out;
 }
 
+bool is_valid_repository_path(std::string_view path) {
+  if (path.empty() || path.size() > kMaxNameLength) return false;
+  for (const auto& part : split(path, '/'))
+    if (!is_path_component(part)) return false;
+  return true;
+}
+
+bool is_valid_tag(std::string_view tag) { return is_tag_text(tag); }
+
 Result<Reference> parse_reference(std::string_view text) {
   if (text.empty()) return fail(Errc::InvalidArgument, "invalid reference: empty");
   Reference ref;
@@ -158,7 +167,7 @@ Result<Reference> parse_reference(std::string_view text) {
   size_t slash = rest.rfind('/');
   if (colon != std::string_view::npos && (slash == std::string_view::npos || colon > slash)) {
     ref.tag = std::string(rest.substr(colon + 1));
-    if (!is_tag(ref.tag))
+    if (!is_tag_text(ref.tag))
       return fail(Errc::InvalidArgument, "invalid reference \"{}\": bad tag \"{}\"", text, ref.tag);
     rest = rest.substr(0, colon);
   }

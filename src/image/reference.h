@@ -31,6 +31,14 @@ struct Reference {
   Reference with_default_tag() const;
 };
 
+/// A repository path ("library/busybox") in the distribution spec's grammar, at most 255
+/// bytes: lower-case alphanumeric components joined by "/", separators ".", "_", "__" or
+/// dashes inside components. Such a path never holds "..", an absolute path or a component
+/// starting with "_", so a registry can map it onto directories.
+bool is_valid_repository_path(std::string_view path);
+/// `[A-Za-z0-9_][A-Za-z0-9._-]{0,127}`.
+bool is_valid_tag(std::string_view tag);
+
 /// Parses and normalises; InvalidArgument says what is wrong and quotes the input.
 Result<Reference> parse_reference(std::string_view text);
 

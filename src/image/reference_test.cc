@@ -76,5 +76,31 @@ TEST(Reference, RefusesBadInputWithAReason) {
   }
 }
 
+TEST(RepositoryName, AcceptsTheSpecGrammar) {
+  for (const char* name :
+       {"busybox", "library/debian", "a/b/c", "my-app", "my--app", "a.b", "a_b", "a__b", "x9/y0"})
+    EXPECT_TRUE(is_valid_repository_path(name)) << name;
+}
+
+TEST(RepositoryName, RefusesWhatCouldEscapeOrCollide) {
+  for (const char* name : {"", "..", "a/../b", "/abs", "a/", "a//b", "Upper", "a/_layers", "a___b",
+                           "-a", "a-", "a.", "a..b", "a b", "a/./b", "a%2fb"})
+    EXPECT_FALSE(is_valid_repository_path(name)) << name;
+  EXPECT_FALSE(is_valid_repository_path(std::string(256, 'a')));
+}
+
+TEST(Tag, FollowsTheSpecGrammar) {
+  EXPECT_TRUE(is_valid_tag("latest"));
+  EXPECT_TRUE(is_valid_tag("v1.2.3-rc_1"));
+  EXPECT_TRUE(is_valid_tag("_x"));
+  EXPECT_TRUE(is_valid_tag(std::string(128, 'a')));
+  EXPECT_FALSE(is_valid_tag(std::string(129, 'a')));
+  EXPECT_FALSE(is_valid_tag(".hidden"));
+  EXPECT_FALSE(is_valid_tag("-x"));
+  EXPECT_FALSE(is_valid_tag("a/b"));
+  EXPECT_FALSE(is_valid_tag("sha256:abc"));
+  EXPECT_FALSE(is_valid_tag(""));
+}
+
 }  // namespace
 }  // namespace quai::image

@@ -23,7 +23,7 @@ class ArchiveInterop : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
     if (!PodmanEnv::available(true)) return;
-    env_ = new PodmanEnv("quai-it-archive", {"crun", "vfs"});
+    env_ = new PodmanEnv("quai-it-archive", {"runc", "vfs"});
     env_->import_busybox(kImage);
   }
   static void TearDownTestSuite() {

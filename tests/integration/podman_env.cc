@@ -92,4 +92,22 @@ void PodmanEnv::import_busybox(const std::string& image) const {
   ASSERT_EQ(imported.exit_code, 0) << imported.both();
 }
 
+PodmanEnv* QuaiWithPodmanTest::podman_ = nullptr;
+
+void QuaiWithPodmanTest::start_podman(const std::string& prefix, const std::string& image) {
+  if (!PodmanEnv::available(true)) return;
+  podman_ = new PodmanEnv(prefix, {"runc", "vfs"});
+  podman_->import_busybox(image);
+}
+
+void QuaiWithPodmanTest::stop_podman() {
+  delete podman_;
+  podman_ = nullptr;
+}
+
+void QuaiWithPodmanTest::SetUp() {
+  if (podman_ == nullptr) GTEST_SKIP() << "needs root, podman and skopeo";
+  QuaiTest::SetUp();
+}
+
 }  // namespace quai::test

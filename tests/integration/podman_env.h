@@ -6,13 +6,16 @@
 #include <string>
 #include <vector>
 
+#include "quai_env.h"
 #include "support.h"
 
 namespace quai::test {
 
 struct PodmanOptions {
-  std::string runtime = "crun";  // a path (quai-runtime) or a name on PATH
-  std::string storage_driver;    // empty: podman's default
+  // A path (quai-runtime) or a name on PATH. runc, not crun: Debian 12's crun refuses every
+  // container on a hybrid cgroup host whose cgroup2 root lists a controller (hugetlb here).
+  std::string runtime = "runc";
+  std::string storage_driver;  // empty: podman's default
 };
 
 class PodmanEnv {
@@ -48,6 +51,18 @@ class PodmanEnv {
   PodmanOptions options_;
   bool had_libpod_parent_ = false;
   std::string old_cwd_;
+};
+
+/// A quai store per test and one podman (with skopeo) for the whole suite, holding a
+/// busybox image: a suite calls start_podman() from SetUpTestSuite() and stop_podman()
+/// from TearDownTestSuite(); its tests are skipped where podman cannot run.
+class QuaiWithPodmanTest : public QuaiTest {
+ protected:
+  static void start_podman(const std::string& prefix, const std::string& image);
+  static void stop_podman();
+  void SetUp() override;
+
+  static PodmanEnv* podman_;
 };
 
 }  // namespace quai::test

@@ -12,21 +12,10 @@ namespace {
 
 constexpr const char* kPodmanImage = "localhost/quai-it-interop:latest";
 
-class QuaiInterop : public QuaiTest {
+class QuaiInterop : public QuaiWithPodmanTest {
  protected:
-  static void SetUpTestSuite() {
-    if (!PodmanEnv::available(true)) return;
-    podman_ = new PodmanEnv("quai-it-interop", {"crun", "vfs"});
-    podman_->import_busybox(kPodmanImage);
-  }
-  static void TearDownTestSuite() {
-    delete podman_;
-    podman_ = nullptr;
-  }
-  void SetUp() override {
-    if (podman_ == nullptr) GTEST_SKIP() << "needs root, podman and skopeo";
-    QuaiTest::SetUp();
-  }
+  static void SetUpTestSuite() { start_podman("quai-it-interop", kPodmanImage); }
+  static void TearDownTestSuite() { stop_podman(); }
 
   // quai loads `file` (which names `name`) and runs a container of it.
   void expect_loads_and_runs_in_quai(const std::string& file, const std::string& name) {
@@ -61,8 +50,6 @@ class QuaiInterop : public QuaiTest {
     EXPECT_EQ(saved.out, "");
     return file;
   }
-
-  static inline PodmanEnv* podman_ = nullptr;
 };
 
 TEST_F(QuaiInterop, PodmanDockerArchiveLoadsAndRuns) {

@@ -30,6 +30,7 @@ void add_volume_verbs(CLI::App& app, Globals& globals, Action& action);
 void add_system_verbs(CLI::App& app, Globals& globals, Action& action);
 void add_cp_verbs(CLI::App& app, Globals& globals, Action& action);
 void add_build_verbs(CLI::App& app, Globals& globals, Action& action);
+void add_registry_verbs(CLI::App& app, Globals& globals, Action& action);
 /// `system df` and `system prune`, under the `system` command.
 void add_system_usage_verbs(CLI::App& system, Globals& globals, Action& action);
 
