@@ -14,6 +14,7 @@
 // Safe across processes: index updates hold images/index.lock; readers see whole files.
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <set>
 #include <string>
@@ -101,6 +102,12 @@ class ImageStore {
   /// (without one, as for an import, the blob is unpacked to learn it).
   Result<LayerInfo> ensure_layer(const Descriptor& blob,
                                  const std::optional<Digest>& diff_id) const;
+  bool has_layer(const Digest& diff_id) const;
+  /// Unpacks a layer read from `fd` as it arrives (a download), `blob` being what the bytes
+  /// are. Once the stream has ended, `verify_source` checks what was read (its digest) and
+  /// the diff_id is checked; only then does the layer become visible.
+  Result<LayerInfo> add_layer(int fd, const Descriptor& blob, const std::optional<Digest>& diff_id,
+                              const std::function<Status()>& verify_source) const;
 
   /// The image a build step made, by the step's cache key (64 hex digits): NotFound is a
   /// miss, as is an entry whose blobs are gone.

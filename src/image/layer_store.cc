@@ -6,6 +6,7 @@
 #include "image/image_store.h"
 #include "image/layer.h"
 #include "store/json_file.h"
+#include "sys/file_io.h"
 #include "sys/fs.h"
 
 namespace quai::image {
@@ -33,15 +34,25 @@ Result<LayerInfo> ImageStore::ensure_layer(const Descriptor& blob,
   if (expected) {
     if (auto present = read_layer(*expected); present) return present;
   }
-  std::string origin = "layer " + blob.digest.str();
-  auto blob_fd = TRY_CTX(blobs_.open_blob(blob.digest), "{}", origin);
+  auto blob_fd = TRY_CTX(blobs_.open_blob(blob.digest), "layer {}", blob.digest.str());
+  return add_layer(blob_fd.get(), blob, expected, [] { return ok(); });
+}
 
+bool ImageStore::has_layer(const Digest& diff_id) const { return read_layer(diff_id).has_value(); }
+
+Result<LayerInfo> ImageStore::add_layer(int fd, const Descriptor& blob,
+                                        const std::optional<Digest>& expected,
+                                        const std::function<Status()>& verify_source) const {
+  std::string origin = "layer " + blob.digest.str();
   auto work = TRY(temp_.make("layer"));
   std::string diff = work.path() + "/diff";
   TRY(sys::mkdir_p(diff, 0755));
   sys::UniqueFd diff_fd(::open(diff.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
   if (!diff_fd) return fail_errno(errno, "{}: open \"{}\"", origin, diff);
-  auto unpacked = TRY(unpack_layer(blob_fd.get(), diff_fd.get(), {}, origin));
+  auto unpacked = TRY(unpack_layer(fd, diff_fd.get(), {}, origin));
+  // The stream's writer (a download) must reach its end to check the digest of all of it.
+  TRY_CTX(sys::read_all(fd), "{}", origin);
+  TRY(verify_source());
   if (expected && unpacked.diff_id != *expected) {
     return fail(Errc::Corrupt, "{}: content has diff_id {}, the image config says {}", origin,
                 unpacked.diff_id.str(), expected->str());

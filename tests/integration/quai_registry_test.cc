@@ -3,11 +3,16 @@
 // certificate; basic auth refuses anonymous pushes; the hostile requests of acceptance 4
 // that a real client cannot make, made with curl.
 
+#include <arpa/inet.h>
 #include <fcntl.h>
+#include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
+
+#include <chrono>
 
 #include "podman_env.h"
 #include "quai_env.h"
@@ -57,6 +62,60 @@ class RegistryServer {
   pid_t pid_ = -1;
   int read_fd_ = -1;
   std::string address_, banner_;
+};
+
+// A port on 127.0.0.1 that nothing listens on now (for servers that cannot pick one).
+int free_port() {
+  int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t length = sizeof address;
+  ::bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof address);
+  ::getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length);
+  ::close(fd);
+  return ntohs(address.sin_port);
+}
+
+// Debian's docker-registry (the Distribution registry) on loopback, storage in `dir`.
+class DistributionRegistry {
+ public:
+  explicit DistributionRegistry(const std::string& dir) {
+    address_ = "127.0.0.1:" + std::to_string(free_port());
+    std::string config = dir + "/config.yml";
+    std::string text =
+        "version: 0.1\nlog:\n  level: error\n  accesslog:\n    disabled: true\n"
+        "storage:\n  filesystem:\n    rootdirectory: " +
+        dir +
+        "/data\n"
+        "  delete:\n    enabled: true\nhttp:\n  addr: " +
+        address_ + "\n";
+    FILE* file = std::fopen(config.c_str(), "w");
+    std::fputs(text.c_str(), file);
+    std::fclose(file);
+    pid_ = ::fork();
+    if (pid_ == 0) {
+      int null = ::open("/dev/null", O_WRONLY);
+      ::dup2(null, 1);
+      ::dup2(null, 2);
+      ::execlp("docker-registry", "docker-registry", "serve", config.c_str(), nullptr);
+      ::_exit(127);
+    }
+    for (int i = 0; i < 100; ++i) {
+      if (run({"curl", "-sf", "http://" + address_ + "/v2/"}).exit_code == 0) return;
+      ::usleep(50000);
+    }
+    address_.clear();
+  }
+  ~DistributionRegistry() {
+    ::kill(pid_, SIGTERM);
+    ::waitpid(pid_, nullptr, 0);
+  }
+  const std::string& address() const { return address_; }
+
+ private:
+  pid_t pid_ = -1;
+  std::string address_;
 };
 
 constexpr const char* kPodmanImage = "localhost/quai-it-registry:latest";
@@ -201,5 +260,162 @@ TEST_F(QuaiRegistry, HostileRequestsGetTheSpecsErrors) {
   EXPECT_TRUE(contains(junk, "400")) << junk;
 }
 
+TEST_F(QuaiRegistry, QuaiPushesAndPullsAgainstQuaiAndTheDistributionRegistry) {
+  serve();
+  ASSERT_EQ(run({"mkdir", path("distribution")}).exit_code, 0);
+  DistributionRegistry distribution(path("distribution"));
+  ASSERT_FALSE(distribution.address().empty()) << "docker-registry did not start";
+  for (const std::string& address : {server_->address(), distribution.address()}) {
+    std::string name = address + "/it/busybox:1";
+    ASSERT_EQ(quai({"tag", "busybox", name}).exit_code, 0);
+    auto pushed = quai({"push", name});
+    ASSERT_EQ(pushed.exit_code, 0) << pushed.both();
+    EXPECT_TRUE(contains(pushed.out, ": Pushed\n")) << pushed.out;
+    EXPECT_TRUE(contains(pushed.out, "1: digest: sha256:")) << pushed.out;
+    auto again = quai({"push", "--chunk-size", "65536", name});
+    EXPECT_TRUE(contains(again.out, ": Layer already exists\n")) << again.both();
+    std::string other = path("other-" + std::to_string(free_port()));
+    auto in_other = [&](std::vector<std::string> args) {
+      args.insert(args.begin(), {quai_binary(), "--root", other});
+      return run(args);
+    };
+    auto pulled = in_other({"pull", name});
+    ASSERT_EQ(pulled.exit_code, 0) << pulled.both();
+    EXPECT_TRUE(contains(pulled.out, ": Pull complete\n")) << pulled.out;
+    EXPECT_TRUE(contains(pulled.out, "Status: Downloaded newer image for " + name)) << pulled.out;
+    auto ran = in_other({"run", "--rm", name, "echo", "pulled from " + address});
+    EXPECT_EQ(ran.out, "pulled from " + address + "\n") << ran.err;
+    auto up_to_date = in_other({"pull", "-q", name});
+    EXPECT_EQ(up_to_date.out, name + "\n") << up_to_date.both();
+    EXPECT_EQ(in_other({"system", "check"}).out, "No problems found\n");
+  }
+}
+
+TEST_F(QuaiRegistry, SkopeosImageRunsInQuaiAndQuaisRunsInPodman) {
+  ASSERT_EQ(run({"mkdir", path("distribution")}).exit_code, 0);
+  DistributionRegistry distribution(path("distribution"));
+  ASSERT_FALSE(distribution.address().empty()) << "docker-registry did not start";
+  std::string from_skopeo = distribution.address() + "/skopeo/busybox:1";
+  auto pushed =
+      podman_->skopeo({"copy", "--dest-tls-verify=false", podman_->containers_storage(kPodmanImage),
+                       "docker://" + from_skopeo});
+  ASSERT_EQ(pushed.exit_code, 0) << pushed.both();
+  auto pulled = quai({"pull", from_skopeo});
+  ASSERT_EQ(pulled.exit_code, 0) << pulled.both();
+  EXPECT_EQ(quai({"run", "--rm", from_skopeo, "echo", "skopeo to quai"}).out, "skopeo to quai\n");
+
+  std::string from_quai = distribution.address() + "/quai/busybox:1";
+  ASSERT_EQ(quai({"tag", "busybox", from_quai}).exit_code, 0);
+  auto quai_pushed = quai({"push", "--compression-format", "zstd", from_quai});
+  ASSERT_EQ(quai_pushed.exit_code, 0) << quai_pushed.both();
+  auto podman_pulled = podman_->podman({"pull", "--tls-verify=false", from_quai});
+  ASSERT_EQ(podman_pulled.exit_code, 0) << podman_pulled.both();
+  auto ran = podman_->podman_run({"--rm", from_quai, "echo", "quai to podman"});
+  EXPECT_EQ(ran.out, "quai to podman\n") << ran.both();
+  podman_->podman({"rmi", "--force", from_quai});
+}
+
+TEST_F(QuaiRegistry, ClientRefusesALayerThatDoesNotMatchItsDigest) {
+  serve();
+  std::string name = server_->address() + "/bad/busybox:1";
+  ASSERT_EQ(quai({"tag", "busybox", name}).exit_code, 0);
+  ASSERT_EQ(quai({"push", name}).exit_code, 0);
+  auto manifest = Json::parse(
+      run({"curl", "-s", "http://" + server_->address() + "/v2/bad/busybox/manifests/1"}).out);
+  std::string layer = manifest["layers"][0]["digest"];
+  std::string blob = path("registry/blobs/sha256/") + layer.substr(7);
+  ASSERT_EQ(
+      sh("printf 'XXXX' | dd of=" + blob + " bs=1 seek=100 conv=notrunc 2>/dev/null").exit_code, 0);
+  std::string other = path("other");
+  auto pulled = run({quai_binary(), "--root", other, "pull", name});
+  EXPECT_EQ(pulled.exit_code, 1) << pulled.both();
+  EXPECT_TRUE(contains(pulled.err, "quai: error: pull " + name) && contains(pulled.err, layer))
+      << pulled.err;
+  EXPECT_EQ(run({quai_binary(), "--root", other, "images", "-q"}).out, "");
+  EXPECT_EQ(run({quai_binary(), "--root", other, "system", "check"}).out, "No problems found\n");
+  EXPECT_TRUE(entries(other + "/layers").empty()) << "no layer from the bad blob";
+}
+
+// A registry that lies about a manifest's digest.
+constexpr const char* kLyingRegistry = R"(
+import http.server, sys
+body = b'{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json","config":{"mediaType":"application/vnd.oci.image.config.v1+json","digest":"sha256:0000000000000000000000000000000000000000000000000000000000000000","size":2},"layers":[]}'
+class Handler(http.server.BaseHTTPRequestHandler):
+    def do_GET(self):
+        self.send_response(200)
+        if '/manifests/' in self.path:
+            self.send_header('Content-Type', 'application/vnd.oci.image.manifest.v1+json')
+            self.send_header('Docker-Content-Digest', 'sha256:' + '1' * 64)
+            self.send_header('Content-Length', str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+        else:
+            self.send_header('Content-Length', '2')
+            self.end_headers()
+            self.wfile.write(b'{}')
+    def log_message(self, *args):
+        pass
+server = http.server.HTTPServer(('127.0.0.1', 0), Handler)
+print(server.server_address[1], flush=True)
+server.serve_forever()
+)";
+
+TEST_F(QuaiRegistry, ClientRefusesAManifestWhoseDigestDoesNotMatch) {
+  std::string script = path("lying.py");
+  FILE* file = std::fopen(script.c_str(), "w");
+  std::fputs(kLyingRegistry, file);
+  std::fclose(file);
+  RegistryServer lying({"/usr/bin/python3", script});
+  std::string port = lying.banner();
+  ASSERT_FALSE(port.empty());
+  std::vector<std::string> blobs_before = entries(root() + "/blobs/sha256");
+  auto by_tag = quai({"pull", "127.0.0.1:" + port + "/x:1"});
+  EXPECT_EQ(by_tag.exit_code, 1);
+  EXPECT_TRUE(contains(by_tag.err, "the registry says its digest is sha256:1111")) << by_tag.err;
+  auto by_digest = quai({"pull", "127.0.0.1:" + port + "/x@sha256:" + std::string(64, '2')});
+  EXPECT_EQ(by_digest.exit_code, 1);
+  EXPECT_TRUE(contains(by_digest.err, "the registry sent content with digest")) << by_digest.err;
+  EXPECT_EQ(entries(root() + "/blobs/sha256"), blobs_before) << "nothing stored";
+}
+
+TEST_F(QuaiRegistry, AnUnreachableRegistryIsNamedAtOnce) {
+  auto started = std::chrono::steady_clock::now();
+  auto pulled = quai({"pull", "busybox"});
+  auto took = std::chrono::steady_clock::now() - started;
+  EXPECT_EQ(pulled.exit_code, 1);
+  EXPECT_TRUE(
+      contains(pulled.err, "quai: error: pull busybox: registry docker.io cannot be reached"))
+      << pulled.err;
+  EXPECT_LT(took, std::chrono::seconds(10));
+}
+
+TEST_F(QuaiRegistry, LoginKeepsCredentialsPrivateAndPushNeedsThem) {
+  ASSERT_EQ(run({"htpasswd", "-cbB", path("htpasswd"), "ci", "s3cret"}).exit_code, 0);
+  serve({"--htpasswd", path("htpasswd")});
+  std::string auth = "REGISTRY_AUTH_FILE=" + path("auth/auth.json");
+  auto with_auth = [&](std::vector<std::string> args, const std::string& input = "") {
+    std::vector<std::string> argv = {"env", auth, quai_binary(), "--root", root()};
+    argv.insert(argv.end(), args.begin(), args.end());
+    return run(argv, input);
+  };
+  std::string name = server_->address() + "/private/busybox:1";
+  ASSERT_EQ(quai({"tag", "busybox", name}).exit_code, 0);
+  auto anonymous = with_auth({"push", name});
+  EXPECT_EQ(anonymous.exit_code, 1);
+  EXPECT_TRUE(
+      contains(anonymous.err, "requires authentication: run quai login " + server_->address()))
+      << anonymous.err;
+  auto wrong = with_auth({"login", "-u", "ci", "--password-stdin", server_->address()}, "nope\n");
+  EXPECT_EQ(wrong.exit_code, 1);
+  EXPECT_TRUE(contains(wrong.err, "incorrect username or password")) << wrong.err;
+  auto login = with_auth({"login", "-u", "ci", "--password-stdin", server_->address()}, "s3cret\n");
+  EXPECT_EQ(login.out, "Login Succeeded\n") << login.err;
+  EXPECT_EQ(run({"stat", "-c", "%a", path("auth/auth.json")}).out, "600\n");
+  EXPECT_EQ(with_auth({"push", name}).exit_code, 0);
+  EXPECT_EQ(with_auth({"logout", server_->address()}).out,
+            "Removing login credentials for " + server_->address() + "\n");
+  EXPECT_EQ(with_auth({"logout", server_->address()}).out,
+            "Not logged in to " + server_->address() + "\n");
+}
 }  // namespace
 }  // namespace quai::test

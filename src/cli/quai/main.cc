@@ -97,7 +97,7 @@ void add_verbs_for(const std::string& verb, CLI::App& app, quai::cli::Globals& g
       {add_system_verbs, {"system"}},
       {add_cp_verbs, {"cp"}},
       {add_build_verbs, {"build", "builder-prune"}},
-      {add_registry_verbs, {"registry"}},
+      {add_registry_verbs, {"registry", "pull", "push", "login", "logout"}},
   };
   for (const auto& group : kGroups) {
     if (std::ranges::find(group.verbs, verb) != group.verbs.end()) {

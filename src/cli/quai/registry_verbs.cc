@@ -1,10 +1,17 @@
-// registry serve, registry gc.
+// pull, push, login, logout; registry serve, registry gc.
 
 #include <signal.h>
+#include <unistd.h>
 
 #include <cstdio>
+#include <iostream>
 
+#include "base/strings.h"
 #include "cli/quai/verbs.h"
+#include "registry/client/pull.h"
+#include "registry/client/push.h"
+#include "registry/client/session.h"
+#include "registry/client/settings.h"
 #include "registry/server/serve.h"
 #include "registry/storage.h"
 
@@ -31,9 +38,146 @@ Result<int> run_serve(registry::server::ServeOptions options, int64_t max_upload
 
 std::string default_storage(const Globals& globals) { return globals.engine.root + "/registry"; }
 
+Result<registry::client::ClientSettings> client_settings(bool tls_verify) {
+  auto settings = TRY(registry::client::load_client_settings());
+  if (!tls_verify) settings.tls_verify = false;
+  return settings;
+}
+
+registry::client::Reporter printer(bool quiet) {
+  return [quiet](const std::string& line) {
+    if (quiet) return;
+    std::printf("%s\n", line.c_str());
+    std::fflush(stdout);
+  };
+}
+
+// "https://index.docker.io/v1/", "index.docker.io" → "docker.io"; a URL's scheme and path go.
+std::string server_name(std::string server) {
+  if (size_t scheme = server.find("://"); scheme != std::string::npos)
+    server = server.substr(scheme + 3);
+  server = server.substr(0, server.find('/'));
+  if (server.empty() || server == "index.docker.io" || server == "registry-1.docker.io")
+    return "docker.io";
+  return server;
+}
+
+Result<image::Compression> compression_named(const std::string& name) {
+  if (name == "gzip") return image::Compression::Gzip;
+  if (name == "zstd") return image::Compression::Zstd;
+  if (name == "none") return image::Compression::None;
+  return fail(Errc::InvalidArgument, "--compression-format {}: expected gzip, zstd or none", name);
+}
+
+void add_pull_push(CLI::App& app, Globals& globals, Action& action) {
+  static std::string reference;
+  static registry::client::PullOptions pull_options;
+  static bool quiet = false, tls_verify = true, no_trust = false;
+  auto* pull = app.add_subcommand("pull", "Download an image from a registry");
+  pull->add_option("NAME", reference, "NAME[:TAG|@DIGEST]")->required();
+  pull->add_flag("-a,--all-tags", pull_options.all_tags,
+                 "Download all tagged images in the repository");
+  pull->add_option("--platform", pull_options.platform,
+                   "OS/ARCH[/VARIANT] of a multi-platform image")
+      ->capture_default_str();
+  pull->add_flag("-q,--quiet", quiet, "Suppress verbose output");
+  pull->add_flag("--tls-verify", tls_verify, "Require HTTPS and verify certificates");
+  pull->add_flag("--disable-content-trust", no_trust, "Accepted for Docker's command line");
+  pull->callback([&] {
+    action = [&]() -> Result<int> {
+      auto settings = TRY(client_settings(tls_verify));
+      auto engine = TRY(open_engine(globals));
+      auto results = registry::client::pull(engine.images(), reference, pull_options, settings,
+                                            printer(quiet));
+      // What a failed pull stored (a config, the layers that did arrive) is of no use alone.
+      if (!results) (void)engine.images().collect_garbage(engine.pinned_layers());
+      if (!results) return std::unexpected(results.error());
+      for (const auto& result : *results) std::printf("%s\n", result.name.c_str());
+      return 0;
+    };
+  });
+
+  static std::string push_reference, compression = "gzip";
+  static uint64_t chunk_size = 0;
+  auto* push = app.add_subcommand("push", "Upload an image to a registry");
+  push->add_option("NAME", push_reference, "NAME[:TAG]")->required();
+  push->add_option("--compression-format", compression, "gzip, zstd or none")
+      ->capture_default_str();
+  push->add_option("--chunk-size", chunk_size,
+                   "Upload blobs in chunks of this many bytes (0: whole)");
+  push->add_flag("-q,--quiet", quiet, "Suppress verbose output");
+  push->add_flag("--tls-verify", tls_verify, "Require HTTPS and verify certificates");
+  push->add_flag("--disable-content-trust", no_trust, "Accepted for Docker's command line");
+  push->callback([&] {
+    action = [&]() -> Result<int> {
+      registry::client::PushOptions options;
+      options.compression = TRY(compression_named(compression));
+      options.chunk_size = chunk_size;
+      auto settings = TRY(client_settings(tls_verify));
+      auto engine = TRY(open_engine(globals));
+      auto result = TRY(registry::client::push(engine.images(), push_reference, options, settings,
+                                               printer(quiet)));
+      if (quiet) std::printf("%s\n", result.name.c_str());
+      return 0;
+    };
+  });
+}
+
+void add_login_logout(CLI::App& app, Action& action) {
+  static std::string server, username, password;
+  static bool password_stdin = false, tls_verify = true;
+  auto* login = app.add_subcommand("login", "Log in to a registry");
+  login->add_option("SERVER", server, "Registry (default: docker.io)");
+  login->add_option("-u,--username", username, "Username");
+  login->add_option("-p,--password", password, "Password");
+  login->add_flag("--password-stdin", password_stdin, "Take the password from stdin");
+  login->add_flag("--tls-verify", tls_verify, "Require HTTPS and verify certificates");
+  login->callback([&] {
+    action = [&]() -> Result<int> {
+      if (password_stdin && !password.empty())
+        return fail(Errc::InvalidArgument,
+                    "--password and --password-stdin are mutually exclusive");
+      if (!password.empty())
+        std::fprintf(stderr,
+                     "WARNING! Using --password via the CLI is insecure. Use --password-stdin.\n");
+      if (password_stdin) {
+        std::getline(std::cin, password);
+        if (!password.empty() && password.back() == '\r') password.pop_back();
+      }
+      if (username.empty() || password.empty())
+        return fail(Errc::InvalidArgument,
+                    "login needs --username and a password (-p or --password-stdin)");
+      std::string name = server_name(server);
+      auto settings = TRY(client_settings(tls_verify));
+      registry::client::Credentials credentials{username, password};
+      TRY(registry::client::Session::check_login(name, credentials, settings));
+      TRY(registry::client::store_credentials(settings.auth_file, name, credentials));
+      std::printf("Login Succeeded\n");
+      return 0;
+    };
+  });
+
+  static std::string logout_server;
+  auto* logout = app.add_subcommand("logout", "Log out from a registry");
+  logout->add_option("SERVER", logout_server, "Registry (default: docker.io)");
+  logout->callback([&] {
+    action = [&]() -> Result<int> {
+      std::string name = server_name(logout_server);
+      if (!TRY(registry::client::remove_credentials(registry::client::default_auth_file(), name))) {
+        std::printf("Not logged in to %s\n", name.c_str());
+        return 0;
+      }
+      std::printf("Removing login credentials for %s\n", name.c_str());
+      return 0;
+    };
+  });
+}
+
 }  // namespace
 
 void add_registry_verbs(CLI::App& app, Globals& globals, Action& action) {
+  add_pull_push(app, globals, action);
+  add_login_logout(app, action);
   auto* registry = app.add_subcommand("registry", "Run a registry (OCI distribution API)");
   registry->require_subcommand(1);
 

@@ -1,0 +1,232 @@
+#include "registry/client/push.h"
+
+#include <unistd.h>
+
+#include <atomic>
+#include <mutex>
+#include <thread>
+
+#include "base/json.h"
+#include "image/compress.h"
+#include "image/reference.h"
+#include "registry/client/session.h"
+#include "sys/file_io.h"
+#include "sys/fs.h"
+
+namespace quai::registry::client {
+namespace {
+
+using image::Descriptor;
+using image::Digest;
+namespace mt = image::media_type;
+
+bool is_uncompressed(std::string_view type) {
+  return type == mt::kOciLayer || type == mt::kDockerLayer;
+}
+
+std::string compressed_type(image::Compression how, bool docker) {
+  if (how == image::Compression::Zstd) return std::string(mt::kOciLayerZstd);
+  return std::string(docker ? mt::kDockerLayerGzip : mt::kOciLayerGzip);
+}
+
+// The blob to send for a layer: compressed ones as they are; an uncompressed one
+// compressed, once (compressed/<algorithm>/<hex> remembers the result while GC keeps it).
+Result<Descriptor> layer_to_send(image::ImageStore& store, const Descriptor& layer,
+                                 const PushOptions& options, bool docker) {
+  if (!is_uncompressed(layer.media_type) || options.compression == image::Compression::None)
+    return layer;
+  std::string algorithm = options.compression == image::Compression::Zstd ? "zstd" : "gzip";
+  std::string memo =
+      fmt::format("{}/compressed/{}/{}", store.root(), algorithm, layer.digest.hex());
+  Descriptor sent = layer;
+  sent.media_type = compressed_type(options.compression, docker);
+  if (auto known = sys::read_file(memo)) {
+    if (auto digest = Digest::parse(*known); digest && store.blobs().has(*digest)) {
+      sent.digest = *digest;
+      sent.size = static_cast<int64_t>(TRY(store.blobs().size(*digest)));
+      return sent;
+    }
+  }
+  image::StoredBlob compressed =
+      TRY(image::compress_blob(store.blobs(), layer.digest, options.compression));
+  TRY(sys::mkdir_p(memo.substr(0, memo.rfind('/'))));
+  TRY(sys::write_file_atomic(memo, compressed.digest.str()));
+  sent.digest = compressed.digest;
+  sent.size = static_cast<int64_t>(compressed.size);
+  return sent;
+}
+
+std::string with_query(const std::string& location, const std::string& query) {
+  return location + (location.find('?') == std::string::npos ? "?" : "&") + query;
+}
+
+Result<std::string> location_of(const http::Response& response) {
+  std::string location = response.header("location");
+  if (location.empty()) return fail(Errc::Corrupt, "the registry gave no upload location");
+  return location;
+}
+
+// Sends `length` bytes of `fd` from `offset` as one request body.
+http::Request body_from(int fd, uint64_t offset, uint64_t length) {
+  http::Request request;
+  auto position = std::make_shared<uint64_t>(offset);
+  uint64_t end = offset + length;
+  request.body_reader = [fd, position, end](char* data, size_t size) -> Result<size_t> {
+    size_t want = static_cast<size_t>(std::min<uint64_t>(size, end - *position));
+    if (want == 0) return 0;
+    ssize_t n = ::pread(fd, data, want, static_cast<off_t>(*position));
+    if (n < 0) return fail_errno(errno, "read the blob");
+    *position += static_cast<uint64_t>(n);
+    return static_cast<size_t>(n);
+  };
+  request.body_length = length;
+  request.headers.push_back("Content-Type: application/octet-stream");
+  return request;
+}
+
+Status upload(Session& session, image::ImageStore& store, const std::string& repo,
+              const Descriptor& blob, uint64_t chunk_size) {
+  http::Request start;
+  start.method = "POST";
+  start.url = fmt::format("/v2/{}/blobs/uploads/", repo);
+  http::Response started = TRY(session.send(start));
+  if (started.status != 202) return fail(response_error(started).add_context("start an upload"));
+  std::string location = TRY(location_of(started));
+  sys::UniqueFd fd = TRY(store.blobs().open_blob(blob.digest));
+  uint64_t size = static_cast<uint64_t>(blob.size), offset = 0;
+  while (chunk_size > 0 && offset < size) {
+    uint64_t length = std::min(chunk_size, size - offset);
+    http::Request chunk = body_from(fd.get(), offset, length);
+    chunk.method = "PATCH";
+    chunk.url = location;
+    chunk.headers.push_back(fmt::format("Content-Range: {}-{}", offset, offset + length - 1));
+    http::Response answer = TRY(session.send(chunk));
+    if (answer.status != 202)
+      return fail(response_error(answer).add_context(fmt::format("upload bytes {}-", offset)));
+    location = TRY(location_of(answer));
+    offset += length;
+  }
+  http::Request finish = body_from(fd.get(), offset, size - offset);
+  finish.method = "PUT";
+  finish.url = with_query(location, "digest=" + blob.digest.str());
+  http::Response done = TRY(session.send(finish));
+  if (done.status != 201 && done.status != 204)
+    return fail(response_error(done).add_context("finish the upload"));
+  return ok();
+}
+
+// HEAD, then a mount from a repository the image also has a name in, then an upload.
+Result<std::string> send_blob(Session& session, image::ImageStore& store, const std::string& repo,
+                              const Descriptor& blob, const std::vector<std::string>& sources,
+                              uint64_t chunk_size) {
+  http::Request head;
+  head.method = "HEAD";
+  head.url = fmt::format("/v2/{}/blobs/{}", repo, blob.digest.str());
+  http::Response present = TRY(session.send(head));
+  if (present.status == 200) return std::string("Layer already exists");
+  for (const std::string& source : sources) {
+    http::Request mount;
+    mount.method = "POST";
+    mount.url =
+        fmt::format("/v2/{}/blobs/uploads/?mount={}&from={}", repo, blob.digest.str(), source);
+    http::Response mounted = TRY(session.send(mount));
+    if (mounted.status == 201) return "Mounted from " + source;
+    if (mounted.status == 202) {  // not there: drop the session the registry opened instead
+      http::Request cancel;
+      cancel.method = "DELETE";
+      cancel.url = mounted.header("location");
+      if (!cancel.url.empty()) (void)session.send(cancel);
+    }
+  }
+  TRY(upload(session, store, repo, blob, chunk_size));
+  return std::string("Pushed");
+}
+
+Json descriptor_json(const Descriptor& d) {
+  Json json = {{"mediaType", d.media_type}, {"digest", d.digest.str()}, {"size", d.size}};
+  if (!d.annotations.empty()) json["annotations"] = d.annotations;
+  return json;
+}
+
+}  // namespace
+
+Result<PushResult> push(image::ImageStore& store, const std::string& text,
+                        const PushOptions& options, const ClientSettings& settings,
+                        const Reporter& report) {
+  image::Reference ref = TRY(image::parse_reference(text)).with_default_tag();
+  auto found = store.find(ref.str());
+  if (!found)
+    return fail(Errc::NotFound, "An image does not exist locally with the tag: {}",
+                ref.familiar_str());
+  image::ImageRecord record = *found;
+  auto content_lock = TRY(store.lock_content());
+  image::Manifest manifest = TRY(store.manifest(record));
+  bool docker =
+      manifest.media_type == mt::kDockerManifest && options.compression != image::Compression::Zstd;
+  report(fmt::format("The push refers to repository [{}]", ref.name()));
+  Session session =
+      TRY_CTX(Session::open(ref.domain, ref.path, "pull,push", settings), "push {}", text);
+  std::vector<std::string> sources;
+  for (const std::string& name : record.names) {
+    auto other = image::parse_reference(name);
+    if (other && other->domain == ref.domain && other->path != ref.path &&
+        session.add_scope(fmt::format("repository:{}:pull", other->path)))
+      sources.push_back(other->path);
+  }
+  std::vector<Descriptor> layers(manifest.layers.size());
+  std::atomic<size_t> next = 0;
+  std::mutex mutex;
+  std::optional<Error> first_error;
+  auto work = [&] {
+    auto own = session.fork();
+    for (size_t i = next++; own && i < layers.size(); i = next++) {
+      auto sent = layer_to_send(store, manifest.layers[i], options, docker);
+      Result<std::string> what =
+          sent ? send_blob(*own, store, ref.path, *sent, sources, options.chunk_size)
+               : Result<std::string>(std::unexpected(sent.error()));
+      std::lock_guard lock(mutex);
+      if (!what) {
+        if (!first_error)
+          first_error =
+              what.error().add_context(fmt::format("layer {}", manifest.layers[i].digest.str()));
+        return;
+      }
+      layers[i] = *sent;
+      report(fmt::format("{}: {}", sent->digest.short_id(), *what));
+    }
+    if (!own) {
+      std::lock_guard lock(mutex);
+      if (!first_error) first_error = own.error();
+    }
+  };
+  std::vector<std::thread> threads;
+  size_t count = std::min<size_t>(
+      layers.size(), static_cast<size_t>(std::max(settings.max_concurrent_uploads, 1)));
+  for (size_t t = 0; t < count; ++t) threads.emplace_back(work);
+  for (auto& thread : threads) thread.join();
+  if (first_error) return fail(first_error->add_context(fmt::format("push {}", text)));
+  TRY_CTX(send_blob(session, store, ref.path, manifest.config, sources, options.chunk_size),
+          "push {}: config", text);
+
+  Json document = {{"schemaVersion", 2},
+                   {"mediaType", docker ? mt::kDockerManifest : mt::kOciManifest},
+                   {"config", descriptor_json(manifest.config)},
+                   {"layers", Json::array()}};
+  if (!docker) document["config"]["mediaType"] = mt::kOciConfig;
+  for (const Descriptor& layer : layers) document["layers"].push_back(descriptor_json(layer));
+  if (!manifest.annotations.empty()) document["annotations"] = manifest.annotations;
+  http::Request put;
+  put.method = "PUT";
+  put.url = fmt::format("/v2/{}/manifests/{}", ref.path, ref.tag);
+  put.body = document.dump();
+  put.headers.push_back(
+      fmt::format("Content-Type: {}", docker ? mt::kDockerManifest : mt::kOciManifest));
+  http::Response answer = TRY_CTX(session.send(put), "push {}: manifest", text);
+  if (answer.status != 201)
+    return fail(response_error(answer).add_context(fmt::format("push {}: manifest", text)));
+  PushResult result{ref.str(), Digest::of(put.body), put.body.size()};
+  report(fmt::format("{}: digest: {} size: {}", ref.tag, result.digest.str(), result.size));
+  return result;
+}
+
+}  // namespace quai::registry::client
