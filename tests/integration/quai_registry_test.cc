@@ -272,8 +272,17 @@ TEST_F(QuaiRegistry, QuaiPushesAndPullsAgainstQuaiAndTheDistributionRegistry) {
     ASSERT_EQ(pushed.exit_code, 0) << pushed.both();
     EXPECT_TRUE(contains(pushed.out, ": Pushed\n")) << pushed.out;
     EXPECT_TRUE(contains(pushed.out, "1: digest: sha256:")) << pushed.out;
-    auto again = quai({"push", "--chunk-size", "65536", name});
+    auto again = quai({"push", name});
     EXPECT_TRUE(contains(again.out, ": Layer already exists\n")) << again.both();
+    std::string copy = address + "/it/copy:1";
+    ASSERT_EQ(quai({"tag", "busybox", copy}).exit_code, 0);
+    auto mounted = quai({"push", copy});
+    EXPECT_TRUE(contains(mounted.out, ": Mounted from it/busybox\n")) << mounted.both();
+    std::string chunked = address + "/it/chunked:1";
+    ASSERT_EQ(quai({"tag", "busybox", chunked}).exit_code, 0);
+    auto in_chunks =
+        quai({"push", "--compression-format", "zstd", "--chunk-size", "65536", chunked});
+    EXPECT_TRUE(contains(in_chunks.out, ": Pushed\n")) << in_chunks.both();
     std::string other = path("other-" + std::to_string(free_port()));
     auto in_other = [&](std::vector<std::string> args) {
       args.insert(args.begin(), {quai_binary(), "--root", other});
@@ -287,8 +296,64 @@ TEST_F(QuaiRegistry, QuaiPushesAndPullsAgainstQuaiAndTheDistributionRegistry) {
     EXPECT_EQ(ran.out, "pulled from " + address + "\n") << ran.err;
     auto up_to_date = in_other({"pull", "-q", name});
     EXPECT_EQ(up_to_date.out, name + "\n") << up_to_date.both();
+    auto zstd_pulled = in_other({"pull", chunked});
+    ASSERT_EQ(zstd_pulled.exit_code, 0) << zstd_pulled.both();
+    EXPECT_EQ(in_other({"run", "--rm", chunked, "echo", "zstd"}).out, "zstd\n");
     EXPECT_EQ(in_other({"system", "check"}).out, "No problems found\n");
   }
+}
+
+TEST_F(QuaiRegistry, AnIndexResolvesToThePlatformAsked) {
+  serve();
+  std::string base = "http://" + server_->address() + "/v2/multi/app/manifests/";
+  std::string name = server_->address() + "/multi/app";
+  ASSERT_EQ(quai({"tag", "busybox", name + ":amd64"}).exit_code, 0);
+  ASSERT_EQ(quai({"push", name + ":amd64"}).exit_code, 0);
+  std::string amd64 = run({"curl", "-s", base + "amd64"}).out;
+  Json arm64 = Json::parse(amd64);
+  arm64["annotations"] = {{"org.example.arch", "arm64"}};
+  auto put = [&](const std::string& tag, const std::string& type, const std::string& body) {
+    return run({"curl", "-s", "-o", "/dev/null", "-w", "%{http_code}", "-X", "PUT", "-H",
+                "Content-Type: " + type, "--data-binary", body, base + tag})
+        .out;
+  };
+  std::string manifest_type = "application/vnd.oci.image.manifest.v1+json";
+  ASSERT_EQ(put("arm64", manifest_type, arm64.dump()), "201");
+  auto digest_of = [&](const std::string& tag) {
+    auto head = run({"curl", "-sI", base + tag}).out;
+    size_t at = head.find("Docker-Content-Digest: ");
+    return head.substr(at + 23, 71);
+  };
+  Json index = {{"schemaVersion", 2},
+                {"mediaType", "application/vnd.oci.image.index.v1+json"},
+                {"manifests",
+                 {{{"mediaType", manifest_type},
+                   {"digest", digest_of("arm64")},
+                   {"size", arm64.dump().size()},
+                   {"platform", {{"os", "linux"}, {"architecture", "arm64"}, {"variant", "v8"}}}},
+                  {{"mediaType", manifest_type},
+                   {"digest", digest_of("amd64")},
+                   {"size", amd64.size()},
+                   {"platform", {{"os", "linux"}, {"architecture", "amd64"}}}}}}};
+  ASSERT_EQ(put("1", "application/vnd.oci.image.index.v1+json", index.dump()), "201");
+
+  std::string other = path("other");
+  auto in_other = [&](std::vector<std::string> args) {
+    args.insert(args.begin(), {quai_binary(), "--root", other});
+    return run(args);
+  };
+  auto pulled = in_other({"pull", name + ":1"});
+  ASSERT_EQ(pulled.exit_code, 0) << pulled.both();
+  EXPECT_TRUE(contains(pulled.out, "Digest: " + digest_of("1"))) << pulled.out;
+  EXPECT_EQ(in_other({"run", "--rm", name + ":1", "echo", "amd64"}).out, "amd64\n");
+  auto arm = in_other({"pull", "--platform", "linux/arm64", name + ":1"});
+  EXPECT_EQ(arm.exit_code, 0) << arm.both();
+  auto none = in_other({"pull", "--platform", "linux/s390x", name + ":1"});
+  EXPECT_EQ(none.exit_code, 1);
+  EXPECT_TRUE(contains(
+      none.err, "no image for platform linux/s390x (the index has: linux/arm64/v8, linux/amd64)"))
+      << none.err;
+  EXPECT_EQ(in_other({"system", "check"}).out, "No problems found\n");
 }
 
 TEST_F(QuaiRegistry, SkopeosImageRunsInQuaiAndQuaisRunsInPodman) {

@@ -167,27 +167,34 @@ Result<bool> pull_layers(image::ImageStore& store, Session& session, const Plan&
   return !missing.empty();
 }
 
+PullResult reported(PullResult result, const image::Reference& ref, const Reporter& report) {
+  report("Digest: " + result.digest);
+  report(fmt::format("Status: {} for {}",
+                     result.downloaded ? "Downloaded newer image" : "Image is up to date",
+                     ref.familiar_str()));
+  return result;
+}
+
 Result<PullResult> pull_one(image::ImageStore& store, Session& session, const image::Reference& ref,
                             const PullOptions& options, const ClientSettings& settings,
                             const Reporter& report) {
   Plan plan = TRY(resolve(session, ref, options));
   report(fmt::format("{}: Pulling from {}", ref.digest ? ref.digest->str() : ref.tag, ref.path));
   auto content_lock = TRY(store.lock_content());  // no GC sweeps what is half added
+  // The same image (its config) under another manifest, a gzip one for a zstd one, say:
+  // the store has all of it already, and keeps one manifest an image.
+  bool known = store.find(ref.str()).has_value();
+  if (auto same = store.find(plan.parsed.config.digest.str())) {
+    TRY(store.tag(same->id.str(), ref.str()));
+    return reported({TRY(store.find(ref.str())), ref.str(), plan.top.digest.str(), !known}, ref,
+                    report);
+  }
   TRY(pull_config(store, session, plan));
   bool downloaded =
       TRY(pull_layers(store, session, plan, settings.max_concurrent_downloads, report));
   Digest manifest = TRY(store.blobs().put(plan.manifest.content));
-  bool known = store.find(ref.str()).has_value();
-  PullResult result;
-  result.name = ref.str();
-  result.digest = plan.top.digest.str();
-  result.image = TRY(store.add(manifest, {ref.str()}));
-  result.downloaded = downloaded || !known;
-  report("Digest: " + result.digest);
-  report(fmt::format("Status: {} for {}",
-                     result.downloaded ? "Downloaded newer image" : "Image is up to date",
-                     ref.familiar_str()));
-  return result;
+  image::ImageRecord added = TRY(store.add(manifest, {ref.str()}));
+  return reported({added, ref.str(), plan.top.digest.str(), downloaded || !known}, ref, report);
 }
 
 Result<std::vector<std::string>> list_tags(Session& session, const std::string& repo) {
