@@ -1,14 +1,16 @@
 #!/usr/bin/env python3
 """Writes to stdout the Dockerfile given, without the instructions buildah 1.28 (Debian 12)
 cannot build: heredocs (RUN <<EOF, COPY <<EOF), COPY/ADD --exclude and RUN --network;
-COPY --link (which changes nothing in the result) loses its flag. Prints what it dropped
-to stderr, so that the comparison says what it left out."""
+COPY --link (which changes nothing in the result) loses its flag, and ${VAR-default}
+becomes ${VAR:-default} (the same for an unset variable, which is all the fixtures use it
+for). Prints what it dropped or rewrote to stderr, so that the comparison says so."""
 import re
 import sys
 
 HEREDOC = re.compile(r"<<-?[\"']?([^\s\"'<>|;&()]+)")
 UNSUPPORTED_FLAG = re.compile(r"^\s*((COPY|ADD)\b.*--exclude|RUN\b.*--network)", re.IGNORECASE)
 LINK_FLAG = re.compile(r"--link(=true)?\s+")
+DASH_DEFAULT = re.compile(r"\$\{(\w+)-")
 
 
 def logical_lines(lines):
@@ -41,7 +43,9 @@ def main(path):
         if UNSUPPORTED_FLAG.match(text):
             print(f"dropped: {text.strip()} (flag)", file=sys.stderr)
             continue
-        kept.extend(LINK_FLAG.sub("", line) for line in instruction)
+        if DASH_DEFAULT.search(text):
+            print(f"rewrote: ${{VAR-x}} as ${{VAR:-x}} in {text.split()[0]}", file=sys.stderr)
+        kept.extend(DASH_DEFAULT.sub(r"${\1:-", LINK_FLAG.sub("", line)) for line in instruction)
     sys.stdout.write("".join(kept))
 
 
