@@ -70,6 +70,8 @@ for name in $IMAGES; do
   image=$([ "$name" = debian ] && echo debian:bookworm || echo random:512)
   repo=bench/$name
   JSON=$RESULTS/registry-$name.json
+  "$QUAI" --root "$SRC" tag "$image" "$DIST/$repo:1"
+  "$QUAI" --root "$SRC" tag "$image" "$QREG/$repo:1"
   # Pushes: a fresh registry each run; quai "cold" compresses again (as skopeo always does),
   # "warm" reuses the compressed blob it kept from the last push.
   hyperfine -N -r "$RUNS" --export-json "$RESULTS/registry-$name-push.json" \

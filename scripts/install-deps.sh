@@ -5,7 +5,7 @@ set -eu
 PACKAGES="
   build-essential cmake ninja-build pkg-config ccache git
   libseccomp-dev libcap-dev libssl-dev nlohmann-json3-dev libcli11-dev libfmt-dev
-  libarchive-dev libzstd-dev zlib1g-dev libcurl4-openssl-dev libboost-dev libcrypt-dev
+  libarchive-dev libzstd-dev zlib1g-dev libcurl4-openssl-dev libboost-dev libcrypt-dev libisal-dev
   libxml2-dev libicu-dev nettle-dev liblzma-dev libbz2-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   clang-16 libclang-rt-16-dev clang-format

@@ -1,5 +1,7 @@
 #include "image/compress.h"
 
+#include "image/internal/isal.h"
+
 #include <unistd.h>
 #include <zlib.h>
 #include <zstd.h>
@@ -48,6 +50,32 @@ Status gzip_into(int fd, BlobWriter& out) {
   });
 }
 
+// ISA-L's level 1: several times zlib's speed at about its level-1 ratio.
+Status isal_gzip_into(int fd, BlobWriter& out, const internal::Isal& lib) {
+  auto stream = std::make_unique<isal_zstream>();
+  lib.deflate_init(stream.get());
+  std::vector<uint8_t> level_buffer(ISAL_DEF_LVL1_DEFAULT);
+  stream->level = 1;
+  stream->level_buf = level_buffer.data();
+  stream->level_buf_size = static_cast<uint32_t>(level_buffer.size());
+  stream->gzip_flag = IGZIP_GZIP;
+  std::vector<char> output(kChunk);
+  return read_chunks(fd, [&](std::string_view input, bool last) -> Status {
+    stream->next_in = reinterpret_cast<uint8_t*>(const_cast<char*>(input.data()));
+    stream->avail_in = static_cast<uint32_t>(input.size());
+    stream->end_of_stream = last ? 1 : 0;
+    do {
+      stream->next_out = reinterpret_cast<uint8_t*>(output.data());
+      stream->avail_out = static_cast<uint32_t>(output.size());
+      int rc = lib.deflate(stream.get());
+      if (rc != COMP_OK) return fail(Errc::Internal, "igzip deflate failed ({})", rc);
+      TRY(out.write(std::string_view(output.data(), output.size() - stream->avail_out)));
+    } while (stream->avail_in > 0 || stream->avail_out == 0 ||
+             (last && stream->internal_state.state != ZSTATE_END));
+    return ok();
+  });
+}
+
 Status zstd_into(int fd, BlobWriter& out) {
   std::unique_ptr<ZSTD_CCtx, decltype(&ZSTD_freeCCtx)> context(ZSTD_createCCtx(), ZSTD_freeCCtx);
   if (!context) return fail(Errc::Internal, "ZSTD_createCCtx failed");
@@ -75,7 +103,9 @@ Result<StoredBlob> compress_blob(BlobStore& blobs, const Digest& source, Compres
   std::string origin = "compress blob " + source.str();
   sys::UniqueFd input = TRY_CTX(blobs.open_blob(source), "{}", origin);
   BlobWriter writer = TRY(blobs.writer());
-  if (how == Compression::Gzip) {
+  if (how == Compression::Gzip && internal::isal() != nullptr) {
+    TRY_CTX(isal_gzip_into(input.get(), writer, *internal::isal()), "{}", origin);
+  } else if (how == Compression::Gzip) {
     TRY_CTX(gzip_into(input.get(), writer), "{}", origin);
   } else if (how == Compression::Zstd) {
     TRY_CTX(zstd_into(input.get(), writer), "{}", origin);

@@ -8,9 +8,9 @@
 
 namespace quai::image {
 
-/// Compresses the stored blob `source` (gzip at level 1: pushes are bound by it, and
-/// level 6 saves a few percent for three times the time; zstd at level 3 on two threads)
-/// into a new blob of `blobs`.
+/// Compresses the stored blob `source` into a new blob of `blobs`: gzip at level 1 (pushes
+/// are bound by it, and level 6 saves a few percent for three times the time), through
+/// ISA-L when installed, else zlib; zstd at level 3.
 Result<StoredBlob> compress_blob(BlobStore& blobs, const Digest& source, Compression how);
 
 }  // namespace quai::image

@@ -1,5 +1,7 @@
 #include "image/internal/decompress.h"
 
+#include "image/internal/isal.h"
+
 #include <unistd.h>
 #include <zlib.h>
 #include <zstd.h>
@@ -151,6 +153,68 @@ class GzipSource : public ByteSource {
   bool finished_ = false;
 };
 
+// The same contract as GzipSource, through ISA-L's inflate (about three times zlib's).
+class IsalGzipSource : public ByteSource {
+ public:
+  IsalGzipSource(Input input, const Isal& lib) : input_(std::move(input)), lib_(lib) {}
+
+  Status init() {
+    lib_.inflate_init(&state_);
+    state_.crc_flag = ISAL_GZIP;  // parse the gzip framing, check CRC-32 and length
+    return ok();
+  }
+
+  Result<size_t> read(std::span<char> out) override {
+    state_.next_out = reinterpret_cast<uint8_t*>(out.data());
+    state_.avail_out = static_cast<uint32_t>(out.size());
+    while (state_.avail_out > 0 && !finished_) TRY(step());
+    return out.size() - state_.avail_out;
+  }
+
+ private:
+  Status step() {
+    if (!TRY(input_.refill())) {
+      if (in_member_) return fail(Errc::Corrupt, "truncated gzip stream");
+      finished_ = true;
+      return ok();
+    }
+    std::string_view pending = input_.pending();
+    // After a member, only another member may follow (pigz, concatenated files); anything
+    // else would go into the diff_id unseen by extraction.
+    if (after_member_ && pending.size() >= 2 && !pending.starts_with("\x1f\x8b"))
+      return fail(Errc::Corrupt, "trailing data after the gzip stream");
+    state_.next_in = reinterpret_cast<uint8_t*>(const_cast<char*>(pending.data()));
+    state_.avail_in = static_cast<uint32_t>(pending.size());
+    uint32_t out_before = state_.avail_out;
+    int rc = lib_.inflate(&state_);
+    input_.consume(pending.size() - state_.avail_in);
+    if (state_.avail_out != out_before) after_member_ = false;
+    if (rc < 0) return fail(Errc::Corrupt, "gzip: invalid data (igzip error {})", rc);
+    if (state_.block_state == ISAL_BLOCK_FINISH) return next_member();
+    in_member_ = true;
+    return ok();
+  }
+
+  Status next_member() {
+    in_member_ = false;
+    after_member_ = true;
+    uint8_t* next_out = state_.next_out;
+    uint32_t avail_out = state_.avail_out;
+    lib_.inflate_reset(&state_);
+    state_.crc_flag = ISAL_GZIP;
+    state_.next_out = next_out;
+    state_.avail_out = avail_out;
+    return ok();
+  }
+
+  Input input_;
+  const Isal& lib_;
+  inflate_state state_ = {};
+  bool in_member_ = false;
+  bool after_member_ = false;
+  bool finished_ = false;
+};
+
 class ZstdSource : public ByteSource {
  public:
   explicit ZstdSource(Input input) : input_(std::move(input)) {}
@@ -210,6 +274,11 @@ Result<std::unique_ptr<ByteSource>> open_decompressed(int fd) {
   TRY(input.read_head());
   switch (detect_compression(input.pending())) {
     case Compression::Gzip:
+      if (const Isal* lib = isal()) {
+        auto source = std::make_unique<IsalGzipSource>(std::move(input), *lib);
+        TRY(source->init());
+        return source;
+      }
       return make_source<GzipSource>(std::move(input));
     case Compression::Zstd:
       return make_source<ZstdSource>(std::move(input));

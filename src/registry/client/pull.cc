@@ -175,10 +175,27 @@ PullResult reported(PullResult result, const image::Reference& ref, const Report
   return result;
 }
 
-Result<PullResult> pull_one(image::ImageStore& store, Session& session, const image::Reference& ref,
+// The registry's mirrors first, in order, then the registry itself: a mirror that cannot
+// be reached or does not have the image is passed over (with a line saying so).
+Result<std::pair<Session, Plan>> resolve_anywhere(const image::Reference& ref,
+                                                  const PullOptions& options,
+                                                  const ClientSettings& settings,
+                                                  const Reporter& report) {
+  for (const std::string& mirror : settings.for_host(ref.domain).mirrors) {
+    auto session = Session::open(mirror, ref.path, "pull", settings);
+    auto plan = session ? resolve(*session, ref, options) : Result<Plan>(fail(session.error()));
+    if (plan) return std::pair{std::move(*session), std::move(*plan)};
+    report(fmt::format("mirror {}: {}; trying the next", mirror, plan.error().to_string()));
+  }
+  Session session = TRY(Session::open(ref.domain, ref.path, "pull", settings));
+  Plan plan = TRY(resolve(session, ref, options));
+  return std::pair{std::move(session), std::move(plan)};
+}
+
+Result<PullResult> pull_one(image::ImageStore& store, const image::Reference& ref,
                             const PullOptions& options, const ClientSettings& settings,
                             const Reporter& report) {
-  Plan plan = TRY(resolve(session, ref, options));
+  auto [session, plan] = TRY(resolve_anywhere(ref, options, settings, report));
   report(fmt::format("{}: Pulling from {}", ref.digest ? ref.digest->str() : ref.tag, ref.path));
   auto content_lock = TRY(store.lock_content());  // no GC sweeps what is half added
   // The same image (its config) under another manifest, a gzip one for a zstd one, say:
@@ -224,9 +241,10 @@ Result<std::vector<PullResult>> pull(image::ImageStore& store, const std::string
     ref = ref.with_default_tag();
   }
   ::signal(SIGPIPE, SIG_IGN);  // a layer pipe whose unpacker stopped early
-  Session session = TRY_CTX(Session::open(ref.domain, ref.path, "pull", settings), "pull {}", text);
   std::vector<image::Reference> wanted;
   if (options.all_tags) {
+    Session session =
+        TRY_CTX(Session::open(ref.domain, ref.path, "pull", settings), "pull {}", text);
     for (const std::string& tag : TRY_CTX(list_tags(session, ref.path), "pull {}", text)) {
       image::Reference tagged = ref;
       tagged.tag = tag;
@@ -237,8 +255,8 @@ Result<std::vector<PullResult>> pull(image::ImageStore& store, const std::string
   }
   std::vector<PullResult> results;
   for (const image::Reference& one : wanted)
-    results.push_back(TRY_CTX(pull_one(store, session, one, options, settings, report), "pull {}",
-                              one.familiar_str()));
+    results.push_back(
+        TRY_CTX(pull_one(store, one, options, settings, report), "pull {}", one.familiar_str()));
   return results;
 }
 

@@ -1,0 +1,32 @@
+#include "image/internal/isal.h"
+
+#include <dlfcn.h>
+
+#include <optional>
+#include <type_traits>
+
+namespace quai::image::internal {
+
+const Isal* isal() {
+  static const std::optional<Isal> loaded = []() -> std::optional<Isal> {
+    void* library = ::dlopen("libisal.so.2", RTLD_NOW | RTLD_LOCAL);
+    if (library == nullptr) return std::nullopt;
+    Isal functions;
+    bool complete = true;
+    auto bind = [&](auto& function, const char* name) {
+      function =
+          reinterpret_cast<std::remove_reference_t<decltype(function)>>(::dlsym(library, name));
+      complete = complete && function != nullptr;
+    };
+    bind(functions.inflate_init, "isal_inflate_init");
+    bind(functions.inflate_reset, "isal_inflate_reset");
+    bind(functions.inflate, "isal_inflate");
+    bind(functions.deflate_init, "isal_deflate_init");
+    bind(functions.deflate, "isal_deflate");
+    if (!complete) return std::nullopt;
+    return functions;
+  }();
+  return loaded ? &*loaded : nullptr;
+}
+
+}  // namespace quai::image::internal
