@@ -549,5 +549,36 @@ TEST_F(QuaiRegistry, ABrokenDownloadResumesWithARangeRequest) {
   EXPECT_TRUE(contains(read_text(path("ranges.txt")), "bytes=")) << "the download resumed";
   EXPECT_EQ(run({quai_binary(), "--root", other, "system", "check"}).out, "No problems found\n");
 }
+
+TEST_F(QuaiRegistry, PullsGoThroughAMirrorAndSettingsErrorsNameTheField) {
+  serve();
+  std::string mirrored = server_->address() + "/team/busybox:1";
+  ASSERT_EQ(quai({"tag", "busybox", mirrored}).exit_code, 0);
+  ASSERT_EQ(quai({"push", mirrored}).exit_code, 0);
+  std::string settings = path("registries.json");
+  auto write = [&](const std::string& text) {
+    FILE* file = std::fopen(settings.c_str(), "w");
+    std::fputs(text.c_str(), file);
+    std::fclose(file);
+  };
+  write(R"({"registries": {"registry.example": {"mirrors": ["127.0.0.1:1", ")" +
+        server_->address() + R"("]}}})");
+  auto in_other = [&](std::vector<std::string> args) {
+    std::vector<std::string> argv = {"env", "QUAI_REGISTRIES_CONFIG=" + settings, quai_binary(),
+                                     "--root", path("other")};
+    argv.insert(argv.end(), args.begin(), args.end());
+    return run(argv);
+  };
+  auto pulled = in_other({"pull", "registry.example/team/busybox:1"});
+  ASSERT_EQ(pulled.exit_code, 0) << pulled.both();
+  EXPECT_TRUE(contains(pulled.out, "mirror 127.0.0.1:1: registry 127.0.0.1:1 cannot be reached"))
+      << pulled.out;
+  EXPECT_EQ(in_other({"run", "--rm", "registry.example/team/busybox:1", "echo", "mirrored"}).out,
+            "mirrored\n");
+  write(R"({"registries": {"registry.example": {"mirrors": "not a list"}}})");
+  auto refused = in_other({"pull", "registry.example/team/busybox:1"});
+  EXPECT_EQ(refused.exit_code, 1);
+  EXPECT_TRUE(contains(refused.err, settings) && contains(refused.err, "mirrors")) << refused.err;
+}
 }  // namespace
 }  // namespace quai::test
