@@ -7,6 +7,7 @@
 #include <iostream>
 
 #include "base/strings.h"
+#include "cli/quai/layer_display.h"
 #include "cli/quai/verbs.h"
 #include "registry/client/pull.h"
 #include "registry/client/push.h"
@@ -87,8 +88,17 @@ void add_pull_push(CLI::App& app, Globals& globals, Action& action) {
     action = [&]() -> Result<int> {
       auto settings = TRY(client_settings(tls_verify));
       auto engine = TRY(open_engine(globals));
-      auto results = registry::client::pull(engine.images(), reference, pull_options, settings,
-                                            printer(quiet));
+      // On a terminal, rows per layer redrawn in place; elsewhere, one plain line an event.
+      LayerDisplay display;
+      registry::client::Reporter report = printer(quiet);
+      if (!quiet && ::isatty(STDOUT_FILENO)) {
+        report = [&display](const std::string& line) { display.line(line); };
+        pull_options.progress = [&display](const std::string& id, uint64_t done, uint64_t total) {
+          display.bytes(id, done, total);
+        };
+      }
+      auto results =
+          registry::client::pull(engine.images(), reference, pull_options, settings, report);
       // What a failed pull stored (a config, the layers that did arrive) is of no use alone.
       if (!results) (void)engine.images().collect_garbage(engine.pinned_layers());
       if (!results) return std::unexpected(results.error());

@@ -53,14 +53,17 @@ Result<Descriptor> select_platform(const image::Index& index, const image::Platf
 // layer is unpacked while it arrives; it becomes visible only once the download's digest
 // and size have been verified (ImageStore::add_layer's verify step).
 Status pull_layer(image::ImageStore& store, Session& session, const std::string& repo,
-                  const Descriptor& blob, const Digest& diff_id) {
+                  const Descriptor& blob, const Digest& diff_id, const ByteProgress& progress) {
   int fds[2];
   if (::pipe2(fds, O_CLOEXEC) != 0) return fail_errno(errno, "pipe");
   sys::UniqueFd read_end(fds[0]), write_end(fds[1]);
   image::BlobWriter writer = TRY(store.blobs().writer(static_cast<uint64_t>(blob.size)));
   Status downloaded = ok();
   std::thread download([&] {
+    uint64_t received = 0;
     auto stored = fetch_blob(session, repo, blob, std::move(writer), [&](std::string_view data) {
+      received += data.size();
+      if (progress) progress(blob.digest.short_id(), received, static_cast<uint64_t>(blob.size));
       return sys::write_all(write_end.get(), data);
     });
     write_end.reset();  // end of stream for the unpacker
@@ -129,7 +132,7 @@ Status pull_config(image::ImageStore& store, Session& session, Plan& plan) {
 
 // Layers the store lacks, fetched by up to `parallel` threads, each on its own connection.
 Result<bool> pull_layers(image::ImageStore& store, Session& session, const Plan& plan, int parallel,
-                         const Reporter& report) {
+                         const ByteProgress& progress, const Reporter& report) {
   std::vector<size_t> missing;
   for (size_t i = 0; i < plan.parsed.layers.size(); ++i) {
     const Descriptor& blob = plan.parsed.layers[i];
@@ -137,6 +140,7 @@ Result<bool> pull_layers(image::ImageStore& store, Session& session, const Plan&
       report(blob.digest.short_id() + ": Already exists");
     } else {
       missing.push_back(i);
+      report(blob.digest.short_id() + ": Pulling fs layer");
     }
   }
   std::atomic<size_t> next = 0;
@@ -151,7 +155,8 @@ Result<bool> pull_layers(image::ImageStore& store, Session& session, const Plan&
     }
     for (size_t k = next++; k < missing.size(); k = next++) {
       const Descriptor& blob = plan.parsed.layers[missing[k]];
-      Status pulled = pull_layer(store, *own, plan.repo, blob, plan.config.diff_ids[missing[k]]);
+      Status pulled =
+          pull_layer(store, *own, plan.repo, blob, plan.config.diff_ids[missing[k]], progress);
       std::lock_guard lock(mutex);
       if (!pulled && !first_error)
         first_error = pulled.error().add_context(fmt::format("layer {}", blob.digest.str()));
@@ -207,8 +212,8 @@ Result<PullResult> pull_one(image::ImageStore& store, const image::Reference& re
                     report);
   }
   TRY(pull_config(store, session, plan));
-  bool downloaded =
-      TRY(pull_layers(store, session, plan, settings.max_concurrent_downloads, report));
+  bool downloaded = TRY(pull_layers(store, session, plan, settings.max_concurrent_downloads,
+                                    options.progress, report));
   Digest manifest = TRY(store.blobs().put(plan.manifest.content));
   image::ImageRecord added = TRY(store.add(manifest, {ref.str()}));
   return reported({added, ref.str(), plan.top.digest.str(), downloaded || !known}, ref, report);

@@ -13,9 +13,14 @@
 
 namespace quai::registry::client {
 
+/// Bytes of one layer (by its short id) received so far, of `total`; called from the
+/// download threads, often.
+using ByteProgress = std::function<void(const std::string& id, uint64_t done, uint64_t total)>;
+
 struct PullOptions {
   std::string platform = "linux/amd64";  // os/arch[/variant]
   bool all_tags = false;
+  ByteProgress progress;  // for a progress display; may be empty
 };
 
 /// Progress as Docker prints it, one line at a time ("a3ed95caeb02: Pull complete").
