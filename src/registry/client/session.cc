@@ -10,8 +10,10 @@
 namespace quai::registry::client {
 namespace {
 
-// `Bearer realm="https://auth/token",service="reg",scope="repository:x:pull"` → scheme and
-// parameters (RFC 7235; quoted values may hold commas).
+std::string url_escape(std::string_view text);
+
+}  // namespace
+
 std::pair<std::string, std::map<std::string, std::string>> parse_challenge(std::string_view text) {
   text = trim(text);
   size_t space = text.find(' ');
@@ -40,6 +42,8 @@ std::pair<std::string, std::map<std::string, std::string>> parse_challenge(std::
   }
   return {scheme, params};
 }
+
+namespace {
 
 std::string url_escape(std::string_view text) {
   std::string out;

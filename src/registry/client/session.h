@@ -4,6 +4,7 @@
 // (realm, service, scopes, credentials sent only to the token server) or Basic. Forks share
 // the token and have their own connection, one per transfer thread.
 
+#include <map>
 #include <memory>
 #include <string>
 
@@ -12,6 +13,10 @@
 #include "registry/client/settings.h"
 
 namespace quai::registry::client {
+
+/// A WWW-Authenticate value, `Bearer realm="https://auth/token",service="reg",scope="…"`:
+/// the scheme in lower case and the parameters (RFC 7235; quoted values may hold commas).
+std::pair<std::string, std::map<std::string, std::string>> parse_challenge(std::string_view text);
 
 /// "docker.io" → "registry-1.docker.io": where a domain's API lives.
 std::string api_host(const std::string& domain);
