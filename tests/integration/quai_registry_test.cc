@@ -243,6 +243,10 @@ TEST_F(QuaiRegistry, HostileRequestsGetTheSpecsErrors) {
                               base + "/v2/app/blobs/uploads/?digest=" + wrong_digest});
   EXPECT_TRUE(contains(refused, "DIGEST_INVALID") && contains(refused, " 400")) << refused;
   EXPECT_TRUE(entries(path("registry") + "/blobs/sha256").empty()) << "nothing stored";
+  // A client killed a second into a slow upload: nothing of it becomes visible.
+  sh("head -c 5000000 /dev/zero | timeout -s KILL 1 curl -s -X POST --limit-rate 200k -T - '" +
+     base + "/v2/app/blobs/uploads/?digest=" + wrong_digest + "'");
+  EXPECT_TRUE(entries(path("registry") + "/blobs/sha256").empty()) << "no partial blob";
   std::string manifest =
       R"({"schemaVersion":2,"config":{"mediaType":"application/vnd.oci.image.config.v1+json","digest":")" +
       wrong_digest + R"(","size":2},"layers":[]})";
