@@ -17,8 +17,10 @@ constexpr auto kRemembered = std::chrono::minutes(5);
 
 bool bcrypt_matches(const std::string& password, const std::string& hash) {
   auto data = std::make_unique<crypt_data>();
-  const char* result = ::crypt_r(password.c_str(), hash.c_str(), data.get());
-  return result != nullptr && result[0] != '*' && hash == result;
+  // crypt_rn, not crypt_r: the same libxcrypt call, returning NULL rather than a "*" string
+  // on failure, and not one of the calls ASan intercepts (its crypt_r wrapper crashes here).
+  const char* result = ::crypt_rn(password.c_str(), hash.c_str(), data.get(), sizeof *data);
+  return result != nullptr && hash == result;
 }
 
 }  // namespace
