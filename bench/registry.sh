@@ -28,6 +28,8 @@ T=$(mktemp -d /var/tmp/quai-bench-registry.XXXXXX)
 PIDS=()
 cleanup() {
   for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; done
+  # podman's overlay driver leaves its storage's overlay directory mounted.
+  findmnt -rn -o TARGET | grep "^$T/" | sort -r | xargs -r umount -l
   rm -rf "$T"
 }
 trap cleanup EXIT INT TERM
