@@ -584,5 +584,39 @@ TEST_F(QuaiRegistry, PullsGoThroughAMirrorAndSettingsErrorsNameTheField) {
   EXPECT_EQ(refused.exit_code, 1);
   EXPECT_TRUE(contains(refused.err, settings) && contains(refused.err, "mirrors")) << refused.err;
 }
+
+TEST_F(QuaiRegistry, QuaiVerifiesTheRegistrysCertificateAgainstItsSettings) {
+  make_certificate(path());
+  serve({"--tls-cert", path("cert.pem"), "--tls-key", path("key.pem")});
+  std::string name = server_->address() + "/tls/busybox:1";
+  ASSERT_EQ(quai({"tag", "busybox", name}).exit_code, 0);
+  // Loopback registries are insecure by default; an entry in the settings makes this one
+  // verified, against its CA file or the system's.
+  auto settings_with = [&](const std::string& file, const std::string& entry) {
+    FILE* out = std::fopen(path(file).c_str(), "w");
+    std::fprintf(out, R"({"registries": {"%s": %s}})", server_->address().c_str(), entry.c_str());
+    std::fclose(out);
+    return "QUAI_REGISTRIES_CONFIG=" + path(file);
+  };
+  std::string trusted =
+      settings_with("trusted.json", R"({"ca-file": ")" + path("cert.pem") + "\"}");
+  std::string strict = settings_with("strict.json", R"({"insecure": false})");
+  auto quai_with = [&](const std::string& env, const std::string& store,
+                       std::vector<std::string> args) {
+    std::vector<std::string> argv = {"env", env, quai_binary(), "--root", store};
+    argv.insert(argv.end(), args.begin(), args.end());
+    return run(argv);
+  };
+  auto pushed = quai_with(trusted, root(), {"push", name});
+  EXPECT_EQ(pushed.exit_code, 0) << pushed.both();
+  auto refused = quai_with(strict, path("other"), {"pull", name});
+  EXPECT_EQ(refused.exit_code, 1);
+  EXPECT_TRUE(contains(refused.err, "certificate")) << refused.err;
+  auto unverified = quai_with(strict, path("other"), {"pull", "--tls-verify=false", name});
+  EXPECT_EQ(unverified.exit_code, 0) << unverified.both();
+  auto verified = quai_with(trusted, path("third"), {"pull", name});
+  EXPECT_EQ(verified.exit_code, 0) << verified.both();
+}
+
 }  // namespace
 }  // namespace quai::test
