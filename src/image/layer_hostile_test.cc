@@ -151,6 +151,32 @@ TEST_F(LayerUnpack, AcceptsConcatenatedGzipMembers) {
   EXPECT_EQ(layer->tar_size, tar.size());
 }
 
+// ISA-L (when installed) and zlib (its fallback) must accept and refuse the same streams.
+TEST_F(LayerUnpack, IsalAndZlibAgreeOnGzipStreams) {
+  std::string tar = testing::sample_tar();
+  std::string gz = testing::gzip(tar);
+  for (bool zlib : {false, true}) {
+    if (zlib) ::setenv("QUAI_NO_ISAL", "1", 1);
+    auto reset = [&] { ASSERT_TRUE(sys::remove_tree(layer_) && sys::mkdir_p(layer_)); };
+    auto whole = unpack(gz);
+    ASSERT_TRUE(whole) << whole.error().to_string();
+    EXPECT_EQ(whole->tar_size, tar.size());
+    reset();
+    auto members = unpack(testing::gzip(tar.substr(0, 4096)) + testing::gzip(tar.substr(4096)));
+    ASSERT_TRUE(members) << members.error().to_string();
+    reset();
+    EXPECT_NE(refused(gz.substr(0, gz.size() / 2)).to_string().find("truncated gzip stream"),
+              std::string::npos);
+    reset();
+    EXPECT_NE(refused(gz + "garbage!").to_string().find("trailing data after the gzip stream"),
+              std::string::npos);
+    reset();
+    EXPECT_EQ(refused(testing::gzip(std::string(4096, 'g'))).code(), Errc::Corrupt);
+    reset();
+    ::unsetenv("QUAI_NO_ISAL");
+  }
+}
+
 TEST_F(LayerUnpack, RefusesTrailingDataAfterTheEndOfTheTar) {
   std::string tar = testing::sample_tar() + std::string(8192, '\0');
   ASSERT_TRUE(unpack(tar)) << "zero padding after the end is normal";

@@ -2,12 +2,15 @@
 
 #include <dlfcn.h>
 
+#include <cstdlib>
 #include <optional>
 #include <type_traits>
 
 namespace quai::image::internal {
 
 const Isal* isal() {
+  // Tests run the zlib path too; users may turn ISA-L off the same way.
+  if (const char* off = std::getenv("QUAI_NO_ISAL"); off != nullptr && *off == '1') return nullptr;
   static const std::optional<Isal> loaded = []() -> std::optional<Isal> {
     void* library = ::dlopen("libisal.so.2", RTLD_NOW | RTLD_LOCAL);
     if (library == nullptr) return std::nullopt;

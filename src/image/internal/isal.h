@@ -15,7 +15,8 @@ struct Isal {
   decltype(&isal_deflate) deflate;
 };
 
-/// The library's functions, or nullptr when libisal.so.2 is not installed.
+/// The library's functions, or nullptr when libisal.so.2 is not installed or the
+/// environment has QUAI_NO_ISAL=1.
 const Isal* isal();
 
 }  // namespace quai::image::internal
