@@ -2,10 +2,14 @@
 #include <unistd.h>
 
 #include <cstdlib>
+#include <cstring>
+#include <random>
 
 #include <gtest/gtest.h>
 
 #include "image/blob_store.h"
+#include "image/compress.h"
+#include "image/internal/decompress.h"
 #include "sys/file_io.h"
 #include "sys/fs.h"
 
@@ -148,5 +152,38 @@ TEST_F(BlobStoreTest, OpenBlobAndSizeOfAMissingBlobAreNotFound) {
   EXPECT_EQ(sys::read_all(fd->get()).value(), "x");
 }
 
+// compress_blob's output reads back as its source: gzip through ISA-L and through zlib,
+// and zstd.
+TEST_F(BlobStoreTest, CompressedBlobsReadBackAsTheirSource) {
+  std::string data(20 << 20, '\0');
+  std::mt19937_64 random(42);
+  for (size_t i = 0; i < data.size() / 2; i += 8) {
+    uint64_t value = random();
+    std::memcpy(data.data() + i, &value, 8);
+  }
+  auto store = BlobStore::open(root_).value();
+  Digest source = store.put(data).value();
+  struct Case {
+    Compression how;
+    bool zlib;
+  };
+  for (Case c : {Case{Compression::Gzip, false}, Case{Compression::Gzip, true},
+                 Case{Compression::Zstd, false}}) {
+    if (c.zlib) ::setenv("QUAI_NO_ISAL", "1", 1);
+    auto blob = compress_blob(store, source, c.how);
+    ::unsetenv("QUAI_NO_ISAL");
+    ASSERT_TRUE(blob) << blob.error().to_string();
+    EXPECT_LT(blob->size, data.size());
+    sys::UniqueFd fd = store.open_blob(blob->digest).value();
+    auto plain = internal::open_decompressed(fd.get()).value();
+    std::string back, buffer(1 << 20, '\0');
+    for (;;) {
+      size_t n = plain->read(std::span<char>(buffer.data(), buffer.size())).value();
+      if (n == 0) break;
+      back.append(buffer.data(), n);
+    }
+    EXPECT_TRUE(back == data) << "zlib=" << c.zlib << " sizes " << back.size();
+  }
+}
 }  // namespace
 }  // namespace quai::image
