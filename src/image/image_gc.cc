@@ -44,6 +44,7 @@ Result<std::set<Digest>> ImageStore::referenced_blobs(
     auto parsed = TRY(manifest(image));
     for (const auto& layer : parsed.layers) blobs.insert(layer.digest);
   }
+  blobs.merge(compressed_copies(blobs, false));
   return blobs;
 }
 
@@ -67,6 +68,7 @@ Result<GcReport> ImageStore::collect_garbage(const std::set<Digest>& pinned_laye
   auto images = TRY(read_index());
   for (auto& cached : cached_steps()) images.push_back(std::move(cached));
   auto live_blobs = TRY(referenced_blobs(images));
+  (void)compressed_copies(live_blobs, true);  // records of copies whose source goes now
   std::set<Digest> live_layers = pinned_layers;
   for (const auto& image : images) {
     for (const auto& diff_id : TRY(config(image)).diff_ids) live_layers.insert(diff_id);

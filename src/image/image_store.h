@@ -6,6 +6,7 @@
 //   layers/<diff-hex>/layer.json  written last: a layer dir without it is unfinished
 //   images/index.json           image id (config digest) → manifest digest and names
 //   build-cache/<key>           a build step's image (image/build_cache.cc)
+//   compressed/<alg>/<hex>      the digest of blob <hex> compressed for a push
 //   tmp/                        in-flight work (store/temp_area.h)
 //   locks/gc                    shared by commands that add or use content, exclusive for GC
 //
@@ -25,6 +26,7 @@
 #include "base/time.h"
 #include "image/blob_store.h"
 #include "image/digest.h"
+#include "image/layer.h"
 #include "image/manifest.h"
 #include "store/lock.h"
 #include "store/temp_area.h"
@@ -119,6 +121,10 @@ class ImageStore {
   /// Forgets every cached step; their content goes at the next GC. Returns how many.
   Result<int> prune_build_cache();
 
+  /// A gzip or zstd copy of the stored blob `source` (a layer to push), made once and kept
+  /// while `source` is (compressed_copies.cc).
+  Result<StoredBlob> compressed_copy(const Digest& source, Compression how);
+
   /// Mark and sweep: blobs and layers that no image uses and no `pinned_layers` needs, and
   /// index replacements left half-written.
   Result<GcReport> collect_garbage(const std::set<Digest>& pinned_layers);
@@ -131,6 +137,9 @@ class ImageStore {
       : root_(std::move(root)), blobs_(std::move(blobs)), temp_(root_ + "/tmp") {}
 
   std::string build_cache_dir() const { return root_ + "/build-cache"; }
+  std::string compressed_dir() const { return root_ + "/compressed"; }
+  /// The copies of `sources`; with drop_others, the records of other sources go.
+  std::set<Digest> compressed_copies(const std::set<Digest>& sources, bool drop_others) const;
   std::string index_path() const { return root_ + "/images/index.json"; }
   std::string layer_dir(const Digest& diff_id) const { return root_ + "/layers/" + diff_id.hex(); }
   Result<std::vector<ImageRecord>> read_index() const;

@@ -7,11 +7,9 @@
 #include <thread>
 
 #include "base/json.h"
-#include "image/compress.h"
 #include "image/reference.h"
 #include "registry/client/session.h"
 #include "sys/file_io.h"
-#include "sys/fs.h"
 
 namespace quai::registry::client {
 namespace {
@@ -29,30 +27,17 @@ std::string compressed_type(image::Compression how, bool docker) {
   return std::string(docker ? mt::kDockerLayerGzip : mt::kOciLayerGzip);
 }
 
-// The blob to send for a layer: compressed ones as they are; an uncompressed one
-// compressed, once (compressed/<algorithm>/<hex> remembers the result while GC keeps it).
+// The blob to send for a layer: compressed ones as they are, an uncompressed one as the
+// store's compressed copy (made once).
 Result<Descriptor> layer_to_send(image::ImageStore& store, const Descriptor& layer,
                                  const PushOptions& options, bool docker) {
   if (!is_uncompressed(layer.media_type) || options.compression == image::Compression::None)
     return layer;
-  std::string algorithm = options.compression == image::Compression::Zstd ? "zstd" : "gzip";
-  std::string memo =
-      fmt::format("{}/compressed/{}/{}", store.root(), algorithm, layer.digest.hex());
+  image::StoredBlob copy = TRY(store.compressed_copy(layer.digest, options.compression));
   Descriptor sent = layer;
   sent.media_type = compressed_type(options.compression, docker);
-  if (auto known = sys::read_file(memo)) {
-    if (auto digest = Digest::parse(*known); digest && store.blobs().has(*digest)) {
-      sent.digest = *digest;
-      sent.size = static_cast<int64_t>(TRY(store.blobs().size(*digest)));
-      return sent;
-    }
-  }
-  image::StoredBlob compressed =
-      TRY(image::compress_blob(store.blobs(), layer.digest, options.compression));
-  TRY(sys::mkdir_p(memo.substr(0, memo.rfind('/'))));
-  TRY(sys::write_file_atomic(memo, compressed.digest.str()));
-  sent.digest = compressed.digest;
-  sent.size = static_cast<int64_t>(compressed.size);
+  sent.digest = copy.digest;
+  sent.size = static_cast<int64_t>(copy.size);
   return sent;
 }
 
