@@ -4,14 +4,13 @@
 #include <signal.h>
 #include <unistd.h>
 
-#include <atomic>
-#include <mutex>
 #include <thread>
 
 #include "base/json.h"
 #include "base/strings.h"
 #include "image/reference.h"
 #include "registry/client/fetch.h"
+#include "registry/client/parallel.h"
 #include "registry/client/session.h"
 #include "sys/fd.h"
 #include "sys/file_io.h"
@@ -143,32 +142,14 @@ Result<bool> pull_layers(image::ImageStore& store, Session& session, const Plan&
       report(blob.digest.short_id() + ": Pulling fs layer");
     }
   }
-  std::atomic<size_t> next = 0;
-  std::mutex mutex;
-  std::optional<Error> first_error;
-  auto work = [&] {
-    auto own = session.fork();
-    if (!own) {
-      std::lock_guard lock(mutex);
-      if (!first_error) first_error = own.error();
-      return;
-    }
-    for (size_t k = next++; k < missing.size(); k = next++) {
-      const Descriptor& blob = plan.parsed.layers[missing[k]];
-      Status pulled =
-          pull_layer(store, *own, plan.repo, blob, plan.config.diff_ids[missing[k]], progress);
-      std::lock_guard lock(mutex);
-      if (!pulled && !first_error)
-        first_error = pulled.error().add_context(fmt::format("layer {}", blob.digest.str()));
-      if (!pulled) return;
-      report(blob.digest.short_id() + ": Pull complete");
-    }
-  };
-  std::vector<std::thread> threads;
-  size_t count = std::min<size_t>(missing.size(), static_cast<size_t>(std::max(parallel, 1)));
-  for (size_t t = 0; t < count; ++t) threads.emplace_back(work);
-  for (auto& thread : threads) thread.join();
-  if (first_error) return fail(std::move(*first_error));
+  TRY(for_each_in_parallel(
+      session, missing.size(), parallel, [&](Session& own, size_t k) -> Status {
+        const Descriptor& blob = plan.parsed.layers[missing[k]];
+        TRY_CTX(pull_layer(store, own, plan.repo, blob, plan.config.diff_ids[missing[k]], progress),
+                "layer {}", blob.digest.str());
+        report(blob.digest.short_id() + ": Pull complete");
+        return ok();
+      }));
   return !missing.empty();
 }
 

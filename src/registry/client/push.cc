@@ -2,12 +2,9 @@
 
 #include <unistd.h>
 
-#include <atomic>
-#include <mutex>
-#include <thread>
-
 #include "base/json.h"
 #include "image/reference.h"
+#include "registry/client/parallel.h"
 #include "registry/client/session.h"
 #include "sys/file_io.h"
 
@@ -159,37 +156,18 @@ Result<PushResult> push(image::ImageStore& store, const std::string& text,
       sources.push_back(other->path);
   }
   std::vector<Descriptor> layers(manifest.layers.size());
-  std::atomic<size_t> next = 0;
-  std::mutex mutex;
-  std::optional<Error> first_error;
-  auto work = [&] {
-    auto own = session.fork();
-    for (size_t i = next++; own && i < layers.size(); i = next++) {
-      auto sent = layer_to_send(store, manifest.layers[i], options, docker);
-      Result<std::string> what =
-          sent ? send_blob(*own, store, ref.path, *sent, sources, options.chunk_size)
-               : Result<std::string>(std::unexpected(sent.error()));
-      std::lock_guard lock(mutex);
-      if (!what) {
-        if (!first_error)
-          first_error =
-              what.error().add_context(fmt::format("layer {}", manifest.layers[i].digest.str()));
-        return;
-      }
-      layers[i] = *sent;
-      report(fmt::format("{}: {}", sent->digest.short_id(), *what));
-    }
-    if (!own) {
-      std::lock_guard lock(mutex);
-      if (!first_error) first_error = own.error();
-    }
+  auto push_layer = [&](Session& own, size_t i) -> Status {
+    std::string origin = "layer " + manifest.layers[i].digest.str();
+    Descriptor sent =
+        TRY_CTX(layer_to_send(store, manifest.layers[i], options, docker), "{}", origin);
+    std::string what =
+        TRY_CTX(send_blob(own, store, ref.path, sent, sources, options.chunk_size), "{}", origin);
+    layers[i] = sent;
+    report(fmt::format("{}: {}", sent.digest.short_id(), what));
+    return ok();
   };
-  std::vector<std::thread> threads;
-  size_t count = std::min<size_t>(
-      layers.size(), static_cast<size_t>(std::max(settings.max_concurrent_uploads, 1)));
-  for (size_t t = 0; t < count; ++t) threads.emplace_back(work);
-  for (auto& thread : threads) thread.join();
-  if (first_error) return fail(first_error->add_context(fmt::format("push {}", text)));
+  TRY_CTX(for_each_in_parallel(session, layers.size(), settings.max_concurrent_uploads, push_layer),
+          "push {}", text);
   TRY_CTX(send_blob(session, store, ref.path, manifest.config, sources, options.chunk_size),
           "push {}: config", text);
 
