@@ -4,7 +4,8 @@
 #include <dlfcn.h>
 
 #include <cctype>
-#include <type_traits>
+
+#include "sys/dynamic_library.h"
 
 namespace quai::http {
 namespace {
@@ -31,9 +32,7 @@ Result<const LibCurl*> load_libcurl() {
     LibCurl curl;
     bool complete = true;
     auto bind = [&](auto& function, const char* name) {
-      function =
-          reinterpret_cast<std::remove_reference_t<decltype(function)>>(::dlsym(library, name));
-      complete = complete && function != nullptr;
+      complete = sys::bind_symbol(library, function, name) && complete;
     };
     bind(curl.global_init, "curl_global_init");
     bind(curl.easy_init, "curl_easy_init");

@@ -4,7 +4,8 @@
 
 #include <cstdlib>
 #include <optional>
-#include <type_traits>
+
+#include "sys/dynamic_library.h"
 
 namespace quai::image::internal {
 
@@ -17,9 +18,7 @@ const Isal* isal() {
     Isal functions;
     bool complete = true;
     auto bind = [&](auto& function, const char* name) {
-      function =
-          reinterpret_cast<std::remove_reference_t<decltype(function)>>(::dlsym(library, name));
-      complete = complete && function != nullptr;
+      complete = sys::bind_symbol(library, function, name) && complete;
     };
     bind(functions.inflate_init, "isal_inflate_init");
     bind(functions.inflate_reset, "isal_inflate_reset");
