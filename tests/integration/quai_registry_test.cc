@@ -136,6 +136,16 @@ class QuaiRegistry : public QuaiWithPodmanTest {
     server_ = std::make_unique<RegistryServer>(argv);
     ASSERT_FALSE(server_->address().empty()) << "the server did not start: " << server_->banner();
   }
+  // quai on another store (another machine, in effect), with one "NAME=value" in its
+  // environment when given.
+  CommandResult quai_at(const std::string& store, std::vector<std::string> args,
+                        const std::string& env = "", const std::string& input = "") const {
+    std::vector<std::string> argv = {"env"};
+    if (!env.empty()) argv.push_back(env);
+    argv.insert(argv.end(), {quai_binary(), "--root", store});
+    argv.insert(argv.end(), args.begin(), args.end());
+    return run(argv, input);
+  }
   std::string docker_ref(const std::string& repo) const {
     return "docker://" + server_->address() + "/" + repo;
   }
@@ -288,10 +298,7 @@ TEST_F(QuaiRegistry, QuaiPushesAndPullsAgainstQuaiAndTheDistributionRegistry) {
         quai({"push", "--compression-format", "zstd", "--chunk-size", "65536", chunked});
     EXPECT_TRUE(contains(in_chunks.out, ": Pushed\n")) << in_chunks.both();
     std::string other = path("other-" + std::to_string(free_port()));
-    auto in_other = [&](std::vector<std::string> args) {
-      args.insert(args.begin(), {quai_binary(), "--root", other});
-      return run(args);
-    };
+    auto in_other = [&](std::vector<std::string> args) { return quai_at(other, std::move(args)); };
     auto pulled = in_other({"pull", name});
     ASSERT_EQ(pulled.exit_code, 0) << pulled.both();
     EXPECT_TRUE(contains(pulled.out, ": Pull complete\n")) << pulled.out;
@@ -344,10 +351,7 @@ TEST_F(QuaiRegistry, AnIndexResolvesToThePlatformAsked) {
   ASSERT_EQ(put("1", "application/vnd.oci.image.index.v1+json", index.dump()), "201");
 
   std::string other = path("other");
-  auto in_other = [&](std::vector<std::string> args) {
-    args.insert(args.begin(), {quai_binary(), "--root", other});
-    return run(args);
-  };
+  auto in_other = [&](std::vector<std::string> args) { return quai_at(other, std::move(args)); };
   auto pulled = in_other({"pull", name + ":1"});
   ASSERT_EQ(pulled.exit_code, 0) << pulled.both();
   EXPECT_TRUE(contains(pulled.out, "Digest: " + digest_of("1"))) << pulled.out;
@@ -398,12 +402,12 @@ TEST_F(QuaiRegistry, ClientRefusesALayerThatDoesNotMatchItsDigest) {
   ASSERT_EQ(
       sh("printf 'XXXX' | dd of=" + blob + " bs=1 seek=100 conv=notrunc 2>/dev/null").exit_code, 0);
   std::string other = path("other");
-  auto pulled = run({quai_binary(), "--root", other, "pull", name});
+  auto pulled = quai_at(other, {"pull", name});
   EXPECT_EQ(pulled.exit_code, 1) << pulled.both();
   EXPECT_TRUE(contains(pulled.err, "quai: error: pull " + name) && contains(pulled.err, layer))
       << pulled.err;
-  EXPECT_EQ(run({quai_binary(), "--root", other, "images", "-q"}).out, "");
-  EXPECT_EQ(run({quai_binary(), "--root", other, "system", "check"}).out, "No problems found\n");
+  EXPECT_EQ(quai_at(other, {"images", "-q"}).out, "");
+  EXPECT_EQ(quai_at(other, {"system", "check"}).out, "No problems found\n");
   EXPECT_TRUE(entries(other + "/layers").empty()) << "no layer from the bad blob";
 }
 
@@ -465,9 +469,7 @@ TEST_F(QuaiRegistry, LoginKeepsCredentialsPrivateAndPushNeedsThem) {
   serve({"--htpasswd", path("htpasswd")});
   std::string auth = "REGISTRY_AUTH_FILE=" + path("auth/auth.json");
   auto with_auth = [&](std::vector<std::string> args, const std::string& input = "") {
-    std::vector<std::string> argv = {"env", auth, quai_binary(), "--root", root()};
-    argv.insert(argv.end(), args.begin(), args.end());
-    return run(argv, input);
+    return quai_at(root(), std::move(args), auth, input);
   };
   std::string name = server_->address() + "/private/busybox:1";
   ASSERT_EQ(quai({"tag", "busybox", name}).exit_code, 0);
@@ -548,12 +550,12 @@ TEST_F(QuaiRegistry, ABrokenDownloadResumesWithARangeRequest) {
   ASSERT_FALSE(proxy.banner().empty());
   std::string via_proxy = "127.0.0.1:" + proxy.banner() + "/flaky/busybox:1";
   std::string other = path("other");
-  auto pulled = run({quai_binary(), "--root", other, "pull", via_proxy});
+  auto pulled = quai_at(other, {"pull", via_proxy});
   ASSERT_EQ(pulled.exit_code, 0) << pulled.both();
-  auto ran = run({quai_binary(), "--root", other, "run", "--rm", via_proxy, "echo", "resumed"});
+  auto ran = quai_at(other, {"run", "--rm", via_proxy, "echo", "resumed"});
   EXPECT_EQ(ran.out, "resumed\n") << ran.err;
   EXPECT_TRUE(contains(read_text(path("ranges.txt")), "bytes=")) << "the download resumed";
-  EXPECT_EQ(run({quai_binary(), "--root", other, "system", "check"}).out, "No problems found\n");
+  EXPECT_EQ(quai_at(other, {"system", "check"}).out, "No problems found\n");
 }
 
 TEST_F(QuaiRegistry, PullsGoThroughAMirrorAndSettingsErrorsNameTheField) {
@@ -570,10 +572,7 @@ TEST_F(QuaiRegistry, PullsGoThroughAMirrorAndSettingsErrorsNameTheField) {
   write(R"({"registries": {"registry.example": {"mirrors": ["127.0.0.1:1", ")" +
         server_->address() + R"("]}}})");
   auto in_other = [&](std::vector<std::string> args) {
-    std::vector<std::string> argv = {"env", "QUAI_REGISTRIES_CONFIG=" + settings, quai_binary(),
-                                     "--root", path("other")};
-    argv.insert(argv.end(), args.begin(), args.end());
-    return run(argv);
+    return quai_at(path("other"), std::move(args), "QUAI_REGISTRIES_CONFIG=" + settings);
   };
   auto pulled = in_other({"pull", "registry.example/team/busybox:1"});
   ASSERT_EQ(pulled.exit_code, 0) << pulled.both();
@@ -605,9 +604,7 @@ TEST_F(QuaiRegistry, QuaiVerifiesTheRegistrysCertificateAgainstItsSettings) {
   std::string strict = settings_with("strict.json", R"({"insecure": false})");
   auto quai_with = [&](const std::string& env, const std::string& store,
                        std::vector<std::string> args) {
-    std::vector<std::string> argv = {"env", env, quai_binary(), "--root", store};
-    argv.insert(argv.end(), args.begin(), args.end());
-    return run(argv);
+    return quai_at(store, std::move(args), env);
   };
   auto pushed = quai_with(trusted, root(), {"push", name});
   EXPECT_EQ(pushed.exit_code, 0) << pushed.both();
