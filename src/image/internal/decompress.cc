@@ -92,10 +92,18 @@ class PlainSource : public ByteSource {
   Input input_;
 };
 
-class GzipSource : public ByteSource {
+// What one gzip member's decoding takes: zlib's or ISA-L's inflate behind the same calls.
+struct InflateStep {
+  size_t consumed = 0;
+  bool member_ended = false;
+};
+
+class ZlibInflater {
  public:
-  explicit GzipSource(Input input) : input_(std::move(input)) {}
-  ~GzipSource() override {
+  ZlibInflater() = default;
+  ZlibInflater(const ZlibInflater&) = delete;
+  ZlibInflater& operator=(const ZlibInflater&) = delete;
+  ~ZlibInflater() {
     if (initialised_) inflateEnd(&stream_);
   }
 
@@ -105,99 +113,52 @@ class GzipSource : public ByteSource {
     initialised_ = true;
     return ok();
   }
-
-  Result<size_t> read(std::span<char> out) override {
+  void set_output(std::span<char> out) {
     stream_.next_out = reinterpret_cast<Bytef*>(out.data());
     stream_.avail_out = static_cast<uInt>(out.size());
-    while (stream_.avail_out > 0 && !finished_) TRY(step());
-    return out.size() - stream_.avail_out;
   }
-
- private:
-  Status step() {
-    if (!TRY(input_.refill())) {
-      if (in_member_) return fail(Errc::Corrupt, "truncated gzip stream");
-      finished_ = true;
-      return ok();
-    }
-    std::string_view pending = input_.pending();
-    stream_.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(pending.data()));
-    stream_.avail_in = static_cast<uInt>(pending.size());
-    uInt out_before = stream_.avail_out;
+  size_t output_left() const { return stream_.avail_out; }
+  Result<InflateStep> inflate_some(std::string_view input) {
+    stream_.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(input.data()));
+    stream_.avail_in = static_cast<uInt>(input.size());
     int rc = inflate(&stream_, Z_NO_FLUSH);
-    input_.consume(pending.size() - stream_.avail_in);
-    if (stream_.avail_out != out_before) after_member_ = false;
-    if (rc == Z_STREAM_END) return next_member();
-    if (rc == Z_OK || rc == Z_BUF_ERROR) {
-      in_member_ = true;
-      return ok();
-    }
-    // A second member is allowed (pigz, concatenated files); anything else after the end of
-    // the first one would go into the diff_id unseen by extraction.
-    if (after_member_) return fail(Errc::Corrupt, "trailing data after the gzip stream");
-    return fail(Errc::Corrupt, "gzip: {}", stream_.msg ? stream_.msg : "invalid data");
+    if (rc != Z_OK && rc != Z_BUF_ERROR && rc != Z_STREAM_END)
+      return fail(Errc::Corrupt, "gzip: {}", stream_.msg ? stream_.msg : "invalid data");
+    return InflateStep{input.size() - stream_.avail_in, rc == Z_STREAM_END};
   }
-
   Status next_member() {
-    in_member_ = false;
-    after_member_ = true;
     if (inflateReset(&stream_) != Z_OK) return fail(Errc::Internal, "gzip: reset failed");
     return ok();
   }
 
-  Input input_;
+ private:
   z_stream stream_ = {};
   bool initialised_ = false;
-  bool in_member_ = false;
-  bool after_member_ = false;
-  bool finished_ = false;
 };
 
-// The same contract as GzipSource, through ISA-L's inflate (about three times zlib's).
-class IsalGzipSource : public ByteSource {
+// ISA-L's inflate: about three times zlib's.
+class IsalInflater {
  public:
-  IsalGzipSource(Input input, const Isal& lib) : input_(std::move(input)), lib_(lib) {}
+  explicit IsalInflater(const Isal& lib) : lib_(lib) {}
 
   Status init() {
     lib_.inflate_init(&state_);
     state_.crc_flag = ISAL_GZIP;  // parse the gzip framing, check CRC-32 and length
     return ok();
   }
-
-  Result<size_t> read(std::span<char> out) override {
+  void set_output(std::span<char> out) {
     state_.next_out = reinterpret_cast<uint8_t*>(out.data());
     state_.avail_out = static_cast<uint32_t>(out.size());
-    while (state_.avail_out > 0 && !finished_) TRY(step());
-    return out.size() - state_.avail_out;
   }
-
- private:
-  Status step() {
-    if (!TRY(input_.refill())) {
-      if (in_member_) return fail(Errc::Corrupt, "truncated gzip stream");
-      finished_ = true;
-      return ok();
-    }
-    std::string_view pending = input_.pending();
-    // After a member, only another member may follow (pigz, concatenated files); anything
-    // else would go into the diff_id unseen by extraction.
-    if (after_member_ && pending.size() >= 2 && !pending.starts_with("\x1f\x8b"))
-      return fail(Errc::Corrupt, "trailing data after the gzip stream");
-    state_.next_in = reinterpret_cast<uint8_t*>(const_cast<char*>(pending.data()));
-    state_.avail_in = static_cast<uint32_t>(pending.size());
-    uint32_t out_before = state_.avail_out;
+  size_t output_left() const { return state_.avail_out; }
+  Result<InflateStep> inflate_some(std::string_view input) {
+    state_.next_in = reinterpret_cast<uint8_t*>(const_cast<char*>(input.data()));
+    state_.avail_in = static_cast<uint32_t>(input.size());
     int rc = lib_.inflate(&state_);
-    input_.consume(pending.size() - state_.avail_in);
-    if (state_.avail_out != out_before) after_member_ = false;
     if (rc < 0) return fail(Errc::Corrupt, "gzip: invalid data (igzip error {})", rc);
-    if (state_.block_state == ISAL_BLOCK_FINISH) return next_member();
-    in_member_ = true;
-    return ok();
+    return InflateStep{input.size() - state_.avail_in, state_.block_state == ISAL_BLOCK_FINISH};
   }
-
   Status next_member() {
-    in_member_ = false;
-    after_member_ = true;
     uint8_t* next_out = state_.next_out;
     uint32_t avail_out = state_.avail_out;
     lib_.inflate_reset(&state_);
@@ -207,9 +168,54 @@ class IsalGzipSource : public ByteSource {
     return ok();
   }
 
-  Input input_;
+ private:
   const Isal& lib_;
   inflate_state state_ = {};
+};
+
+// A gzip stream of one or more members (pigz, concatenated files), each checked to its end;
+// anything else after a member is refused, since it would go into the diff_id unseen by
+// extraction.
+template <class Inflater>
+class GzipSource : public ByteSource {
+ public:
+  template <class... Args>
+  explicit GzipSource(Input input, Args&&... args)
+      : input_(std::move(input)), inflater_(std::forward<Args>(args)...) {}
+
+  Status init() { return inflater_.init(); }
+
+  Result<size_t> read(std::span<char> out) override {
+    inflater_.set_output(out);
+    while (inflater_.output_left() > 0 && !finished_) TRY(step());
+    return out.size() - inflater_.output_left();
+  }
+
+ private:
+  Status step() {
+    if (!TRY(input_.refill())) {
+      if (in_member_) return fail(Errc::Corrupt, "truncated gzip stream");
+      finished_ = true;
+      return ok();
+    }
+    std::string_view pending = input_.pending();
+    if (after_member_ && pending.size() >= 2 && !pending.starts_with("\x1f\x8b"))
+      return fail(Errc::Corrupt, "trailing data after the gzip stream");
+    size_t left_before = inflater_.output_left();
+    auto stepped = inflater_.inflate_some(pending);
+    if (!stepped && after_member_)
+      return fail(Errc::Corrupt, "trailing data after the gzip stream");
+    if (!stepped) return fail(std::move(stepped.error()));
+    input_.consume(stepped->consumed);
+    if (inflater_.output_left() != left_before) after_member_ = false;
+    in_member_ = !stepped->member_ended;
+    if (!stepped->member_ended) return ok();
+    after_member_ = true;
+    return inflater_.next_member();
+  }
+
+  Input input_;
+  Inflater inflater_;
   bool in_member_ = false;
   bool after_member_ = false;
   bool finished_ = false;
@@ -260,9 +266,9 @@ class ZstdSource : public ByteSource {
   bool finished_ = false;
 };
 
-template <class Source>
-Result<std::unique_ptr<ByteSource>> make_source(Input input) {
-  auto source = std::make_unique<Source>(std::move(input));
+template <class Source, class... Args>
+Result<std::unique_ptr<ByteSource>> make_source(Input input, Args&&... args) {
+  auto source = std::make_unique<Source>(std::move(input), std::forward<Args>(args)...);
   TRY(source->init());
   return source;
 }
@@ -274,12 +280,9 @@ Result<std::unique_ptr<ByteSource>> open_decompressed(int fd) {
   TRY(input.read_head());
   switch (detect_compression(input.pending())) {
     case Compression::Gzip:
-      if (const Isal* lib = isal()) {
-        auto source = std::make_unique<IsalGzipSource>(std::move(input), *lib);
-        TRY(source->init());
-        return source;
-      }
-      return make_source<GzipSource>(std::move(input));
+      if (const Isal* lib = isal())
+        return make_source<GzipSource<IsalInflater>>(std::move(input), *lib);
+      return make_source<GzipSource<ZlibInflater>>(std::move(input));
     case Compression::Zstd:
       return make_source<ZstdSource>(std::move(input));
     case Compression::None:
