@@ -57,6 +57,7 @@ http::Request body_from(int fd, uint64_t offset, uint64_t length) {
     size_t want = static_cast<size_t>(std::min<uint64_t>(size, end - *position));
     if (want == 0) return 0;
     ssize_t n = ::pread(fd, data, want, static_cast<off_t>(*position));
+    while (n < 0 && errno == EINTR) n = ::pread(fd, data, want, static_cast<off_t>(*position));
     if (n < 0) return fail_errno(errno, "read the blob");
     *position += static_cast<uint64_t>(n);
     return static_cast<size_t>(n);
@@ -137,9 +138,10 @@ Result<PushResult> push(image::ImageStore& store, const std::string& text,
                         const Reporter& report) {
   image::Reference ref = TRY(image::parse_reference(text)).with_default_tag();
   auto found = store.find(ref.str());
-  if (!found)
+  if (!found && found.error().code() == Errc::NotFound)
     return fail(Errc::NotFound, "An image does not exist locally with the tag: {}",
                 ref.familiar_str());
+  if (!found) return fail(found.error().add_context(fmt::format("push {}", text)));
   image::ImageRecord record = *found;
   auto content_lock = TRY(store.lock_content());
   image::Manifest manifest = TRY(store.manifest(record));

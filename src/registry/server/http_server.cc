@@ -16,6 +16,7 @@
 #include <thread>
 
 #include "base/log.h"
+#include "base/strings.h"
 
 namespace quai::registry::server {
 namespace {
@@ -185,9 +186,7 @@ Request make_request(const Parser& parser, std::string peer) {
     }
   }
   for (const auto& field : message) {
-    std::string name(field.name_string());
-    for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    request.headers.emplace_back(std::move(name), std::string(field.value()));
+    request.headers.emplace_back(to_lower(field.name_string()), std::string(field.value()));
   }
   if (parser.content_length()) request.content_length = *parser.content_length();
   request.peer = std::move(peer);
