@@ -59,13 +59,32 @@ PIDS+=($!)
 for reg in $DIST $QREG; do
   for _ in $(seq 100); do curl -fs "http://$reg/v2/" >/dev/null && break; sleep 0.1; done
 done
-# A prepare command (hyperfine -N runs it without a shell) that empties a registry's
-# storage under the running server, keeping the directories it holds open.
-wipe() {
-  local dirs=$T/dist/docker
-  [ "$1" = "$QREG" ] && dirs="$T/qreg/blobs/sha256 $T/qreg/repositories"
-  echo "sh -c 'for d in $dirs; do [ -d \$d ] && find \$d -mindepth 1 -delete; done; rm -rf ${2:-}; true'"
-}
+# Prepare commands (hyperfine -N runs them without a shell), one script with three verbs:
+#   wipe ADDR       empty a registry's storage under the running server, keeping the
+#                   directories it holds open
+#   cold            forget quai's compressed copies, records and blobs: the next push
+#                   compresses again, as skopeo always does
+#   aside DIR       move a pull's destination out of the way (deleted at exit)
+# Each ends with sync, so that no run writes back the dirty pages of the one before. A pull
+# goes to a fresh directory, and the last one is moved aside, not deleted: this root file
+# system has no journal, and ext4 then skips inodes freed in the last 30 s one by one when it
+# allocates new ones, which made that scan half of a Debian pull's profile right after an
+# `rm -rf` of the last run's 7 000 files (both quai's and podman's).
+mkdir "$T/trash"
+cat > "$T/prepare.sh" <<PREPARE
+case \$1 in
+  wipe) if [ "\$2" = "$QREG" ]; then dirs="$T/qreg/blobs/sha256 $T/qreg/repositories"; else dirs=$T/dist/docker; fi
+        for d in \$dirs; do [ -d \$d ] && find \$d -mindepth 1 -delete; done ;;
+  cold) for record in $SRC/compressed/*/*; do
+          [ -f "\$record" ] && rm -f "$SRC/blobs/sha256/\$(cut -d: -f2 "\$record")"
+        done
+        rm -rf "$SRC/compressed" ;;
+  aside) [ -e "\$2" ] && mv "\$2" "$T/trash/\$(date +%s%N)" ;;
+esac
+sync
+PREPARE
+prep() { echo "sh $T/prepare.sh $*"; }
+wipe() { echo "sh -c 'sh $T/prepare.sh wipe $1; ${2:+sh $T/prepare.sh $2}'"; }
 
 SK="skopeo --insecure-policy"
 for name in $IMAGES; do
@@ -77,7 +96,7 @@ for name in $IMAGES; do
   # Pushes: a fresh registry each run; quai "cold" compresses again (as skopeo always does),
   # "warm" reuses the compressed blob it kept from the last push.
   hyperfine -N -r "$RUNS" --export-json "$RESULTS/registry-$name-push.json" \
-    -p "$(wipe $DIST $SRC/compressed)" -n "quai push (cold) -> docker-registry" \
+    -p "$(wipe $DIST cold)" -n "quai push (cold) -> docker-registry" \
       "$QUAI --root $SRC push -q $DIST/$repo:1" \
     -p "$(wipe $DIST)" -n "quai push (warm) -> docker-registry" \
       "$QUAI --root $SRC push -q $DIST/$repo:1" \
@@ -85,22 +104,26 @@ for name in $IMAGES; do
       "$SK copy -q --dest-tls-verify=false $(cs "$image") docker://$DIST/$repo:1" \
     -p "$(wipe $QREG)" -n "skopeo push -> quai registry" \
       "$SK copy -q --dest-tls-verify=false $(cs "$image") docker://$QREG/$repo:1" \
+    -p "$(wipe $QREG cold)" -n "quai push (cold) -> quai registry" \
+      "$QUAI --root $SRC push -q $QREG/$repo:1" \
     -p "$(wipe $QREG)" -n "quai push (warm) -> quai registry" \
       "$QUAI --root $SRC push -q $QREG/$repo:1" >&2 </dev/null
   # Pulls of what skopeo pushed last (gzip layers), into fresh storage each run.
   $SK copy -q --dest-tls-verify=false "$(cs "$image")" "docker://$DIST/$repo:1"
   $SK copy -q --dest-tls-verify=false "$(cs "$image")" "docker://$QREG/$repo:1"
   hyperfine -N -r "$RUNS" --export-json "$RESULTS/registry-$name-pull.json" \
-    -p "rm -rf $T/pull" -n "quai pull (+unpack) <- docker-registry" \
+    -p "$(prep aside $T/pull)" -n "quai pull (+unpack) <- docker-registry" \
       "$QUAI --root $T/pull pull -q $DIST/$repo:1" \
-    -p "rm -rf $T/pull" -n "podman pull (+unpack) <- docker-registry" \
+    -p "$(prep aside $T/pull)" -n "podman pull (+unpack) <- docker-registry" \
       "podman --root $T/pull/root --runroot $T/pull/run --storage-driver overlay pull -q --tls-verify=false $DIST/$repo:1" \
-    -p "rm -rf $T/pull" -n "skopeo pull (dir:) <- docker-registry" \
+    -p "$(prep aside $T/pull)" -n "skopeo pull (dir:) <- docker-registry" \
       "$SK copy -q --src-tls-verify=false docker://$DIST/$repo:1 dir:$T/pull" \
-    -p "rm -rf $T/pull" -n "skopeo pull (dir:) <- quai registry" \
+    -p "$(prep aside $T/pull)" -n "skopeo pull (dir:) <- quai registry" \
       "$SK copy -q --src-tls-verify=false docker://$QREG/$repo:1 dir:$T/pull" \
-    -p "rm -rf $T/pull" -n "quai pull (+unpack) <- quai registry" \
+    -p "$(prep aside $T/pull)" -n "quai pull (+unpack) <- quai registry" \
       "$QUAI --root $T/pull pull -q $QREG/$repo:1" >&2 </dev/null
+  findmnt -rn -o TARGET | grep "^$T/trash/" | sort -r | xargs -r umount -l
+  rm -rf "${T:?}"/trash/*
   jq -s '{results: (map(.results) | add)}' "$RESULTS/registry-$name-push.json" \
     "$RESULTS/registry-$name-pull.json" > "$JSON"
   size=$(du -sb "$T/dist/docker/registry/v2/blobs" | cut -f1)
@@ -114,6 +137,7 @@ for name in $IMAGES; do
   echo "  quai pull / podman pull (docker-registry):          $(ratio "quai pull (+unpack) <- docker-registry" "podman pull (+unpack) <- docker-registry")"
   echo "  quai push cold / skopeo push (docker-registry):     $(ratio "quai push (cold) -> docker-registry" "skopeo push -> docker-registry")"
   echo "  quai push warm / skopeo push (docker-registry):     $(ratio "quai push (warm) -> docker-registry" "skopeo push -> docker-registry")"
+  echo "  quai push cold / skopeo push (quai registry):       $(ratio "quai push (cold) -> quai registry" "skopeo push -> quai registry")"
   echo "  quai pull / skopeo pull to dir: (docker-registry):  $(ratio "quai pull (+unpack) <- docker-registry" "skopeo pull (dir:) <- docker-registry")"
   echo "  skopeo push: quai registry / docker-registry:       $(ratio "skopeo push -> quai registry" "skopeo push -> docker-registry")"
   echo "  skopeo pull: quai registry / docker-registry:       $(ratio "skopeo pull (dir:) <- quai registry" "skopeo pull (dir:) <- docker-registry")"

@@ -30,19 +30,38 @@ BlobWriter& BlobWriter::operator=(BlobWriter&&) noexcept = default;
 BlobWriter::~BlobWriter() = default;
 
 Status BlobWriter::write(std::string_view data) {
-  QUAI_CHECK(tmp_.valid());
+  QUAI_CHECK(tmp_.valid() && !digest_);
   size_ += data.size();
   if (limit_ && size_ > *limit_)
     return fail(Errc::Corrupt, "more than the announced {} bytes", *limit_);
   hash_->update(data);
-  return sys::write_all(tmp_.get(), data);
+  TRY(sys::write_all(tmp_.get(), data));
+  start_writeback();
+  return ok();
+}
+
+// Asks the kernel to start writing each full stretch out now, without waiting for it: the
+// fsync at commit then finds most of the blob on disk already. For a 512 MiB blob that
+// fsync took 1.1 s on its own (a push that had streamed the blob while writing it).
+void BlobWriter::start_writeback() {
+  constexpr uint64_t kStretch = 8 << 20;
+  while (size_ - written_back_ >= kStretch) {
+    ::sync_file_range(tmp_.get(), static_cast<off_t>(written_back_), kStretch,
+                      SYNC_FILE_RANGE_WRITE);
+    written_back_ += kStretch;
+  }
+}
+
+const Digest& BlobWriter::digest() {
+  if (!digest_) digest_ = Digest::from_hex(hash_->finish_hex());
+  return *digest_;
 }
 
 Result<StoredBlob> BlobWriter::commit(const std::optional<Digest>& expected,
                                       std::optional<uint64_t> expected_size) {
   QUAI_CHECK(tmp_.valid());
   sys::UniqueFd tmp = std::move(tmp_);  // one commit; the file vanishes with the fd if refused
-  Digest digest = Digest::from_hex(hash_->finish_hex());
+  Digest digest = this->digest();
   if (expected_size && size_ != *expected_size) {
     return fail(Errc::Corrupt, "blob {}: size {} does not match the expected {}",
                 expected ? expected->str() : digest.str(), size_, *expected_size);

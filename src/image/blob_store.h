@@ -43,6 +43,9 @@ class BlobWriter {
   /// Appends data; Corrupt once more than the writer's size limit has arrived.
   Status write(std::string_view data);
   uint64_t size() const { return size_; }
+  /// Ends the content: the digest of what was written. Call before commit() to learn the
+  /// digest before the (slow) sync; no write may follow.
+  const Digest& digest();
   /// Verifies against `expected` / `expected_size` when given (a mismatch is Corrupt and
   /// stores nothing), syncs, and links the blob into place. Call at most once.
   Result<StoredBlob> commit(const std::optional<Digest>& expected = std::nullopt,
@@ -51,11 +54,15 @@ class BlobWriter {
  private:
   friend class BlobStore;
   BlobWriter(BlobStore& store, sys::UniqueFd tmp, std::optional<uint64_t> limit);
+  void start_writeback();
 
   BlobStore* store_;
   sys::UniqueFd tmp_;
   std::unique_ptr<Sha256> hash_;
+  std::optional<Digest> digest_;
   uint64_t size_ = 0;
+  uint64_t written_back_ = 0;  // bytes start_writeback() handed to the kernel
+
   std::optional<uint64_t> limit_;
 };
 

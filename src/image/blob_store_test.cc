@@ -3,6 +3,7 @@
 
 #include <cstdlib>
 #include <cstring>
+#include <optional>
 #include <random>
 
 #include <gtest/gtest.h>
@@ -184,6 +185,44 @@ TEST_F(BlobStoreTest, CompressedBlobsReadBackAsTheirSource) {
     }
     EXPECT_TRUE(back == data) << "zlib=" << c.zlib << " sizes " << back.size();
   }
+}
+
+// A push streams the copy while it is made: the tee sees every byte, and learns the digest
+// before the blob is synced and named.
+TEST_F(BlobStoreTest, CompressionTeeSeesTheBlobAndItsDigestBeforeTheCommit) {
+  auto store = BlobStore::open(root_).value();
+  Digest source = store.put(std::string(3 << 20, 'q')).value();
+  std::string streamed;
+  std::optional<Digest> announced;
+  bool named_at_end = true;
+  CompressionTee tee{[&](std::string_view chunk) -> Status {
+                       streamed.append(chunk);
+                       return ok();
+                     },
+                     [&](const Digest& digest, uint64_t size) {
+                       announced = digest;
+                       named_at_end = store.has(digest);
+                       EXPECT_EQ(size, streamed.size());
+                     }};
+  auto blob = compress_blob(store, source, Compression::Gzip, &tee);
+  ASSERT_TRUE(blob) << blob.error().to_string();
+  ASSERT_TRUE(announced);
+  EXPECT_EQ(*announced, blob->digest);
+  EXPECT_FALSE(named_at_end);
+  EXPECT_EQ(Digest::of(streamed), blob->digest);
+  EXPECT_EQ(store.read(blob->digest).value(), streamed);
+}
+
+// A tee that refuses a chunk (the upload failed) stops the compression; nothing is stored.
+TEST_F(BlobStoreTest, ARefusingTeeStopsTheCompressionAndStoresNothing) {
+  auto store = BlobStore::open(root_).value();
+  Digest source = store.put(std::string(3 << 20, 'q')).value();
+  CompressionTee tee{[](std::string_view) -> Status { return fail(Errc::Io, "upload gone"); },
+                     [](const Digest&, uint64_t) { ADD_FAILURE() << "end after a refusal"; }};
+  auto blob = compress_blob(store, source, Compression::Zstd, &tee);
+  ASSERT_FALSE(blob);
+  EXPECT_NE(blob.error().to_string().find("upload gone"), std::string::npos);
+  EXPECT_EQ(files_in("blobs/sha256"), 1u);
 }
 }  // namespace
 }  // namespace quai::image

@@ -29,7 +29,7 @@ Status read_chunks(int fd, const Feed& feed) {
   }
 }
 
-Status gzip_into(int fd, BlobWriter& out) {
+Status gzip_into(int fd, const ChunkSink& out) {
   z_stream stream{};
   if (deflateInit2(&stream, 1, Z_DEFLATED, 16 + MAX_WBITS, 8, Z_DEFAULT_STRATEGY) != Z_OK)
     return fail(Errc::Internal, "deflateInit2 failed");
@@ -44,14 +44,14 @@ Status gzip_into(int fd, BlobWriter& out) {
       stream.avail_out = static_cast<uInt>(output.size());
       result = deflate(&stream, last ? Z_FINISH : Z_NO_FLUSH);
       if (result == Z_STREAM_ERROR) return fail(Errc::Internal, "deflate failed");
-      TRY(out.write(std::string_view(output.data(), output.size() - stream.avail_out)));
+      TRY(out(std::string_view(output.data(), output.size() - stream.avail_out)));
     } while (stream.avail_out == 0 || (last && result != Z_STREAM_END));
     return ok();
   });
 }
 
 // ISA-L's level 1: several times zlib's speed at about its level-1 ratio.
-Status isal_gzip_into(int fd, BlobWriter& out, const internal::Isal& lib) {
+Status isal_gzip_into(int fd, const ChunkSink& out, const internal::Isal& lib) {
   auto stream = std::make_unique<isal_zstream>();
   lib.deflate_init(stream.get());
   std::vector<uint8_t> level_buffer(ISAL_DEF_LVL1_DEFAULT);
@@ -69,14 +69,14 @@ Status isal_gzip_into(int fd, BlobWriter& out, const internal::Isal& lib) {
       stream->avail_out = static_cast<uint32_t>(output.size());
       int rc = lib.deflate(stream.get());
       if (rc != COMP_OK) return fail(Errc::Internal, "igzip deflate failed ({})", rc);
-      TRY(out.write(std::string_view(output.data(), output.size() - stream->avail_out)));
+      TRY(out(std::string_view(output.data(), output.size() - stream->avail_out)));
     } while (stream->avail_in > 0 || stream->avail_out == 0 ||
              (last && stream->internal_state.state != ZSTATE_END));
     return ok();
   });
 }
 
-Status zstd_into(int fd, BlobWriter& out) {
+Status zstd_into(int fd, const ChunkSink& out) {
   std::unique_ptr<ZSTD_CCtx, decltype(&ZSTD_freeCCtx)> context(ZSTD_createCCtx(), ZSTD_freeCCtx);
   if (!context) return fail(Errc::Internal, "ZSTD_createCCtx failed");
   ZSTD_CCtx_setParameter(context.get(), ZSTD_c_compressionLevel, 3);
@@ -90,7 +90,7 @@ Status zstd_into(int fd, BlobWriter& out) {
           ZSTD_compressStream2(context.get(), &buffer, &in, last ? ZSTD_e_end : ZSTD_e_continue);
       if (ZSTD_isError(remaining))
         return fail(Errc::Internal, "zstd: {}", ZSTD_getErrorName(remaining));
-      TRY(out.write(std::string_view(output.data(), buffer.pos)));
+      TRY(out(std::string_view(output.data(), buffer.pos)));
       bool done = last ? remaining == 0 : in.pos == in.size;
       if (done) return ok();
     }
@@ -99,19 +99,26 @@ Status zstd_into(int fd, BlobWriter& out) {
 
 }  // namespace
 
-Result<StoredBlob> compress_blob(BlobStore& blobs, const Digest& source, Compression how) {
+Status compress_stream(int fd, Compression how, const ChunkSink& out) {
+  if (how == Compression::Gzip && internal::isal() != nullptr)
+    return isal_gzip_into(fd, out, *internal::isal());
+  if (how == Compression::Gzip) return gzip_into(fd, out);
+  if (how == Compression::Zstd) return zstd_into(fd, out);
+  return fail(Errc::InvalidArgument, "no compression asked");
+}
+
+Result<StoredBlob> compress_blob(BlobStore& blobs, const Digest& source, Compression how,
+                                 const CompressionTee* tee) {
   std::string origin = "compress blob " + source.str();
   sys::UniqueFd input = TRY_CTX(blobs.open_blob(source), "{}", origin);
   BlobWriter writer = TRY(blobs.writer());
-  if (how == Compression::Gzip && internal::isal() != nullptr) {
-    TRY_CTX(isal_gzip_into(input.get(), writer, *internal::isal()), "{}", origin);
-  } else if (how == Compression::Gzip) {
-    TRY_CTX(gzip_into(input.get(), writer), "{}", origin);
-  } else if (how == Compression::Zstd) {
-    TRY_CTX(zstd_into(input.get(), writer), "{}", origin);
-  } else {
-    return fail(Errc::InvalidArgument, "{}: no compression asked", origin);
-  }
+  TRY_CTX(compress_stream(input.get(), how,
+                          [&](std::string_view chunk) -> Status {
+                            TRY(writer.write(chunk));
+                            return tee != nullptr ? tee->chunk(chunk) : ok();
+                          }),
+          "{}", origin);
+  if (tee != nullptr) tee->end(writer.digest(), writer.size());
   return writer.commit();
 }
 

@@ -23,13 +23,28 @@ const char* algorithm_name(Compression how) {
 
 }  // namespace
 
-Result<StoredBlob> ImageStore::compressed_copy(const Digest& source, Compression how) {
-  std::string record = fmt::format("{}/{}/{}", compressed_dir(), algorithm_name(how), source.hex());
-  if (auto known = sys::read_file(record)) {
-    if (auto digest = Digest::parse(*known); digest && blobs_.has(*digest))
-      return StoredBlob{*digest, TRY(blobs_.size(*digest)), false};
+std::string ImageStore::compressed_copy_record(const Digest& source, Compression how) const {
+  return fmt::format("{}/{}/{}", compressed_dir(), algorithm_name(how), source.hex());
+}
+
+std::optional<StoredBlob> ImageStore::existing_compressed_copy(const Digest& source,
+                                                               Compression how) const {
+  auto known = sys::read_file(compressed_copy_record(source, how));
+  if (!known) return std::nullopt;
+  auto digest = Digest::parse(*known);
+  if (!digest || !blobs_.has(*digest)) return std::nullopt;
+  auto size = blobs_.size(*digest);
+  if (!size) return std::nullopt;
+  return StoredBlob{*digest, *size, false};
+}
+
+Result<StoredBlob> ImageStore::compressed_copy(const Digest& source, Compression how,
+                                               const CompressionTee* tee) {
+  if (tee == nullptr) {
+    if (auto known = existing_compressed_copy(source, how)) return *known;
   }
-  StoredBlob copy = TRY(compress_blob(blobs_, source, how));
+  StoredBlob copy = TRY(compress_blob(blobs_, source, how, tee));
+  std::string record = compressed_copy_record(source, how);
   TRY(sys::mkdir_p(record.substr(0, record.rfind('/'))));
   TRY(sys::write_file_atomic(record, copy.digest.str()));
   return copy;

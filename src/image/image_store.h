@@ -33,6 +33,8 @@
 
 namespace quai::image {
 
+struct CompressionTee;  // image/compress.h
+
 struct ImageRecord {
   Digest id = Digest::of_nothing();  // the config's digest, as Docker's image id
   Digest manifest = Digest::of_nothing();
@@ -122,8 +124,12 @@ class ImageStore {
   Result<int> prune_build_cache();
 
   /// A gzip or zstd copy of the stored blob `source` (a layer to push), made once and kept
-  /// while `source` is (compressed_copies.cc).
-  Result<StoredBlob> compressed_copy(const Digest& source, Compression how);
+  /// while `source` is (compressed_copies.cc). With `tee`, the copy is made again even if
+  /// one exists, and streamed there as it is made.
+  Result<StoredBlob> compressed_copy(const Digest& source, Compression how,
+                                     const CompressionTee* tee = nullptr);
+  /// The copy compressed_copy() made earlier, if it is still there.
+  std::optional<StoredBlob> existing_compressed_copy(const Digest& source, Compression how) const;
 
   /// Mark and sweep: blobs and layers that no image uses and no `pinned_layers` needs, and
   /// index replacements left half-written.
@@ -138,6 +144,7 @@ class ImageStore {
 
   std::string build_cache_dir() const { return root_ + "/build-cache"; }
   std::string compressed_dir() const { return root_ + "/compressed"; }
+  std::string compressed_copy_record(const Digest& source, Compression how) const;
   /// The copies of `sources`; with drop_others, the records of other sources go.
   std::set<Digest> compressed_copies(const std::set<Digest>& sources, bool drop_others) const;
   std::string index_path() const { return root_ + "/images/index.json"; }

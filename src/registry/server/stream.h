@@ -20,8 +20,8 @@ class ByteStream {
   /// Up to `size` bytes; 0 when the peer closed. Timeout after `idle` without data.
   virtual Result<size_t> read_some(char* data, size_t size) = 0;
   virtual Status write_all(std::string_view data) = 0;
-  /// Sends `length` bytes of `file` from `offset` (sendfile on plain TCP).
-  virtual Status send_file(int file, uint64_t offset, uint64_t length) = 0;
+  /// Sends `length` bytes of `file` from `offset`.
+  Status send_file(int file, uint64_t offset, uint64_t length);
 
   void set_idle_timeout(std::chrono::milliseconds idle) { idle_ = idle; }
 
