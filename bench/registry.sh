@@ -122,7 +122,7 @@ for name in $IMAGES; do
       "$SK copy -q --src-tls-verify=false docker://$QREG/$repo:1 dir:$T/pull" \
     -p "$(prep aside $T/pull)" -n "quai pull (+unpack) <- quai registry" \
       "$QUAI --root $T/pull pull -q $QREG/$repo:1" >&2 </dev/null
-  findmnt -rn -o TARGET | grep "^$T/trash/" | sort -r | xargs -r umount -l
+  findmnt -rn -o TARGET | { grep "^$T/trash/" || true; } | sort -r | xargs -r umount -l
   rm -rf "${T:?}"/trash/*
   jq -s '{results: (map(.results) | add)}' "$RESULTS/registry-$name-push.json" \
     "$RESULTS/registry-$name-pull.json" > "$JSON"
