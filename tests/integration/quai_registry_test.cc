@@ -316,6 +316,33 @@ TEST_F(QuaiRegistry, QuaiPushesAndPullsAgainstQuaiAndTheDistributionRegistry) {
   EXPECT_EQ(quai({"system", "check"}).out, "No problems found\n");
 }
 
+// On a terminal each layer gets a row redrawn in place (cursor up, erase line) with its
+// bytes; the push's rows are named by the stored layer, so the last word replaces them.
+TEST_F(QuaiRegistry, OnATerminalPushAndPullRedrawARowPerLayer) {
+  serve();
+  auto on_terminal = [&](const std::vector<std::string>& argv) {
+    std::string command;
+    for (const std::string& word : argv) command += (command.empty() ? "" : " ") + word;
+    return run({"script", "-qec", command, "/dev/null"});
+  };
+  std::string name = server_->address() + "/tty/busybox:1";
+  ASSERT_EQ(quai({"tag", "busybox", name}).exit_code, 0);
+  auto pushed = on_terminal(quai_argv({"push", name}));
+  ASSERT_EQ(pushed.exit_code, 0) << pushed.both();
+  EXPECT_TRUE(contains(pushed.out, ": Pushing ")) << pushed.out;
+  EXPECT_TRUE(contains(pushed.out, "\x1b[1A\x1b[2K")) << pushed.out;
+  EXPECT_TRUE(contains(pushed.out, ": Pushed\r\n")) << pushed.out;
+  std::string other = path("other-tty");
+  std::vector<std::string> pull = {"env", quai_binary(), "--root", other, "pull", name};
+  auto pulled = on_terminal(pull);
+  ASSERT_EQ(pulled.exit_code, 0) << pulled.both();
+  EXPECT_TRUE(contains(pulled.out, ": Downloading [")) << pulled.out;
+  EXPECT_TRUE(contains(pulled.out, ": Pull complete\r\n")) << pulled.out;
+  // Without a terminal: plain lines, no escape sequences.
+  auto plain = quai({"push", name});
+  EXPECT_FALSE(contains(plain.out, "\x1b[")) << plain.out;
+}
+
 TEST_F(QuaiRegistry, AnIndexResolvesToThePlatformAsked) {
   serve();
   std::string base = "http://" + server_->address() + "/v2/multi/app/manifests/";

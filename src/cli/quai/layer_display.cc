@@ -57,9 +57,11 @@ void LayerDisplay::line(const std::string& text) {
 
 void LayerDisplay::bytes(const std::string& id, uint64_t done, uint64_t total) {
   std::lock_guard lock(mutex_);
-  set_row(id, fmt::format("Downloading {} {}/{}", bar(done, total), human(done), human(total)));
+  set_row(id, total == 0
+                  ? fmt::format("{} {}", verb_, human(done))
+                  : fmt::format("{} {} {}/{}", verb_, bar(done, total), human(done), human(total)));
   auto now = std::chrono::steady_clock::now();
-  if (now - last_draw_ < kRedrawEvery && done < total) return;
+  if (now - last_draw_ < kRedrawEvery && (total == 0 || done < total)) return;
   last_draw_ = now;
   redraw();
 }

@@ -70,6 +70,17 @@ Result<image::Compression> compression_named(const std::string& name) {
   return fail(Errc::InvalidArgument, "--compression-format {}: expected gzip, zstd or none", name);
 }
 
+// On a terminal, rows per layer redrawn in place (fed by `progress` too); elsewhere, one
+// plain line an event.
+registry::client::Reporter reporter(LayerDisplay& display, bool quiet,
+                                    registry::client::ByteProgress& progress) {
+  if (quiet || !::isatty(STDOUT_FILENO)) return printer(quiet);
+  progress = [&display](const std::string& id, uint64_t done, uint64_t total) {
+    display.bytes(id, done, total);
+  };
+  return [&display](const std::string& line) { display.line(line); };
+}
+
 void add_pull_push(CLI::App& app, Globals& globals, Action& action) {
   static std::string reference;
   static registry::client::PullOptions pull_options;
@@ -88,15 +99,8 @@ void add_pull_push(CLI::App& app, Globals& globals, Action& action) {
     action = [&]() -> Result<int> {
       auto settings = TRY(client_settings(tls_verify));
       auto engine = TRY(open_engine(globals));
-      // On a terminal, rows per layer redrawn in place; elsewhere, one plain line an event.
       LayerDisplay display;
-      registry::client::Reporter report = printer(quiet);
-      if (!quiet && ::isatty(STDOUT_FILENO)) {
-        report = [&display](const std::string& line) { display.line(line); };
-        pull_options.progress = [&display](const std::string& id, uint64_t done, uint64_t total) {
-          display.bytes(id, done, total);
-        };
-      }
+      auto report = reporter(display, quiet, pull_options.progress);
       auto results =
           registry::client::pull(engine.images(), reference, pull_options, settings, report);
       // What a failed pull stored (a config, the layers that did arrive) is of no use alone.
@@ -125,8 +129,10 @@ void add_pull_push(CLI::App& app, Globals& globals, Action& action) {
       options.chunk_size = chunk_size;
       auto settings = TRY(client_settings(tls_verify));
       auto engine = TRY(open_engine(globals));
-      auto result = TRY(registry::client::push(engine.images(), push_reference, options, settings,
-                                               printer(quiet)));
+      LayerDisplay display("Pushing");
+      auto report = reporter(display, quiet, options.progress);
+      auto result =
+          TRY(registry::client::push(engine.images(), push_reference, options, settings, report));
       if (quiet) std::printf("%s\n", result.name.c_str());
       return 0;
     };

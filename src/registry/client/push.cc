@@ -61,18 +61,22 @@ Result<std::string> location_of(const http::Response& response) {
   return location;
 }
 
+// Bytes of one blob sent so far, for a progress display; may be empty.
+using SentBytes = std::function<void(uint64_t sent)>;
+
 // Sends `length` bytes of `fd` from `offset` as one request body.
-http::Request body_from(int fd, uint64_t offset, uint64_t length) {
+http::Request body_from(int fd, uint64_t offset, uint64_t length, const SentBytes& sent) {
   http::Request request;
   auto position = std::make_shared<uint64_t>(offset);
   uint64_t end = offset + length;
-  request.body_reader = [fd, position, end](char* data, size_t size) -> Result<size_t> {
+  request.body_reader = [fd, position, end, sent](char* data, size_t size) -> Result<size_t> {
     size_t want = static_cast<size_t>(std::min<uint64_t>(size, end - *position));
     if (want == 0) return 0;
     ssize_t n = ::pread(fd, data, want, static_cast<off_t>(*position));
     while (n < 0 && errno == EINTR) n = ::pread(fd, data, want, static_cast<off_t>(*position));
     if (n < 0) return fail_errno(errno, "read the blob");
     *position += static_cast<uint64_t>(n);
+    if (sent) sent(*position);
     return static_cast<size_t>(n);
   };
   request.body_length = length;
@@ -101,13 +105,13 @@ Status finish_upload(Session& session, const std::string& location, const Digest
 }
 
 Status upload(Session& session, image::ImageStore& store, const std::string& repo,
-              const Descriptor& blob, uint64_t chunk_size) {
+              const Descriptor& blob, uint64_t chunk_size, const SentBytes& sent) {
   std::string location = TRY(start_upload(session, repo));
   sys::UniqueFd fd = TRY(store.blobs().open_blob(blob.digest));
   uint64_t size = static_cast<uint64_t>(blob.size), offset = 0;
   while (chunk_size > 0 && offset < size) {
     uint64_t length = std::min(chunk_size, size - offset);
-    http::Request chunk = body_from(fd.get(), offset, length);
+    http::Request chunk = body_from(fd.get(), offset, length, sent);
     chunk.method = "PATCH";
     chunk.url = location;
     chunk.headers.push_back(fmt::format("Content-Range: {}-{}", offset, offset + length - 1));
@@ -117,7 +121,8 @@ Status upload(Session& session, image::ImageStore& store, const std::string& rep
     location = TRY(location_of(answer));
     offset += length;
   }
-  return finish_upload(session, location, blob.digest, body_from(fd.get(), offset, size - offset));
+  return finish_upload(session, location, blob.digest,
+                       body_from(fd.get(), offset, size - offset, sent));
 }
 
 // An uncompressed layer with no compressed copy yet (a cold push): one thread makes the
@@ -126,7 +131,8 @@ Status upload(Session& session, image::ImageStore& store, const std::string& rep
 // first, then sending it, took 1.5 times as long for a 512 MiB layer (bench/registry.sh).
 Result<Descriptor> upload_while_compressing(Session& session, image::ImageStore& store,
                                             const std::string& repo, const Descriptor& layer,
-                                            image::Compression how, bool docker) {
+                                            image::Compression how, bool docker,
+                                            const SentBytes& sent_bytes) {
   std::string location = TRY(start_upload(session, repo));
   Descriptor sent = layer;
   sent.media_type = compressed_type(how, docker);
@@ -152,9 +158,11 @@ Result<Descriptor> upload_while_compressing(Session& session, image::ImageStore&
   patch.method = "PATCH";
   patch.url = location;
   std::optional<Error> compression_error;
+  uint64_t streamed = 0;
   patch.body_reader = [&](char* data, size_t size) -> Result<size_t> {
     auto n = channel.read(data, size);
     if (!n) compression_error = n.error();
+    if (n && sent_bytes) sent_bytes(streamed += *n);
     return n;
   };
   patch.headers.push_back("Content-Type: application/octet-stream");
@@ -172,7 +180,7 @@ Result<Descriptor> upload_while_compressing(Session& session, image::ImageStore&
 // HEAD, then a mount from a repository the image also has a name in, then an upload.
 Result<std::string> send_blob(Session& session, image::ImageStore& store, const std::string& repo,
                               const Descriptor& blob, const std::vector<std::string>& sources,
-                              uint64_t chunk_size) {
+                              uint64_t chunk_size, const SentBytes& sent = {}) {
   http::Request head;
   head.method = "HEAD";
   head.url = fmt::format("/v2/{}/blobs/{}", repo, blob.digest.str());
@@ -192,7 +200,7 @@ Result<std::string> send_blob(Session& session, image::ImageStore& store, const 
       if (!cancel.url.empty()) (void)session.send(cancel);
     }
   }
-  TRY(upload(session, store, repo, blob, chunk_size));
+  TRY(upload(session, store, repo, blob, chunk_size, sent));
   return std::string("Pushed");
 }
 
@@ -229,21 +237,32 @@ Result<PushResult> push(image::ImageStore& store, const std::string& text,
       sources.push_back(other->path);
   }
   std::vector<Descriptor> layers(manifest.layers.size());
+  // Rows are named by the stored layer, as Docker names them by the layer's diff id: a
+  // layer compressed on the way has no other name until it is sent.
   auto push_layer = [&](Session& own, size_t i) -> Status {
     const Descriptor& layer = manifest.layers[i];
     std::string origin = "layer " + layer.digest.str();
+    std::string row = layer.digest.short_id();
     if (compresses_while_uploading(store, layer, options)) {
-      layers[i] = TRY_CTX(
-          upload_while_compressing(own, store, ref.path, layer, options.compression, docker), "{}",
-          origin);
-      report(fmt::format("{}: Pushed", layers[i].digest.short_id()));
+      SentBytes sent_bytes;
+      if (options.progress) sent_bytes = [&](uint64_t sent) { options.progress(row, sent, 0); };
+      layers[i] = TRY_CTX(upload_while_compressing(own, store, ref.path, layer, options.compression,
+                                                   docker, sent_bytes),
+                          "{}", origin);
+      report(fmt::format("{}: Pushed", row));
       return ok();
     }
     Descriptor sent = TRY_CTX(layer_to_send(store, layer, options, docker), "{}", origin);
+    SentBytes sent_bytes;
+    if (options.progress)
+      sent_bytes = [&](uint64_t bytes) {
+        options.progress(row, bytes, static_cast<uint64_t>(sent.size));
+      };
     std::string what =
-        TRY_CTX(send_blob(own, store, ref.path, sent, sources, options.chunk_size), "{}", origin);
+        TRY_CTX(send_blob(own, store, ref.path, sent, sources, options.chunk_size, sent_bytes),
+                "{}", origin);
     layers[i] = sent;
-    report(fmt::format("{}: {}", sent.digest.short_id(), what));
+    report(fmt::format("{}: {}", row, what));
     return ok();
   };
   TRY_CTX(for_each_in_parallel(session, layers.size(), settings.max_concurrent_uploads, push_layer),

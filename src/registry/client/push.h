@@ -1,8 +1,8 @@
 #pragma once
 // `quai push`: blobs the registry lacks (HEAD first), mounted from another repository of
 // the same registry when the image came from there, else uploaded (one PUT, or PATCH
-// chunks); uncompressed layers are compressed first (gzip or zstd) and the compressed blob
-// is kept, so a second push does not compress again; then the manifest.
+// chunks); an uncompressed layer is compressed (gzip or zstd) while it is uploaded, and the
+// compressed blob is kept, so a second push does not compress again; then the manifest.
 
 #include <string>
 
@@ -17,6 +17,7 @@ namespace quai::registry::client {
 struct PushOptions {
   image::Compression compression = image::Compression::Gzip;
   uint64_t chunk_size = 0;  // 0: each blob in one request
+  ByteProgress progress;    // bytes of each layer sent (total 0: not known yet); may be empty
 };
 
 struct PushResult {
