@@ -158,10 +158,11 @@ TEST_F(LayerTest, PackThenUnpackKeepsTheTree) {
       .file("bin/ping", "p", {.mode = 0755, .xattrs = {{"user.cap", "v"}}})
       .hard_link("bin/ping6", "bin/ping")
       .symlink("bin/sh", "/bin/busybox")
-      .file("d/.wh.old", "")
+      .file("d/.wh.old", "", {.mtime = 3333})
       .file("d/.wh..wh..opq", "");
   if (root) tar.device("dev/null", S_IFCHR, makedev(1, 3), {.mode = 0666});
   ASSERT_TRUE(unpack(tar.finish()));
+  EXPECT_EQ(lstat_of("d/old").st_mtime, 3333) << "a whiteout keeps its entry's time";
   std::string second = root_ + "/second";
   ASSERT_TRUE(sys::mkdir_p(second));
   std::string packed_tar = packed(layer_);

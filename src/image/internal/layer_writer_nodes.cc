@@ -139,7 +139,10 @@ Status LayerWriter::write_whiteout(int parent, const std::string& name, const Ta
   if (::mknodat(parent, name.c_str(), S_IFCHR, makedev(0, 0)) != 0) {
     return fail_errno(errno, "make whiteout \"{}\"", name);
   }
-  return apply_owner(Node{parent, name}, entry.uid, entry.gid, policy_);
+  // The entry's time too: packed again, the layer must come out byte for byte the same.
+  Node node{parent, name};
+  TRY(apply_owner(node, entry.uid, entry.gid, policy_));
+  return apply_times(node, entry);
 }
 
 Status LayerWriter::mark_opaque(int parent) {
