@@ -38,11 +38,8 @@ std::optional<StoredBlob> ImageStore::existing_compressed_copy(const Digest& sou
   return StoredBlob{*digest, *size, false};
 }
 
-Result<StoredBlob> ImageStore::compressed_copy(const Digest& source, Compression how,
-                                               const CompressionTee* tee) {
-  if (tee == nullptr) {
-    if (auto known = existing_compressed_copy(source, how)) return *known;
-  }
+Result<StoredBlob> ImageStore::make_compressed_copy(const Digest& source, Compression how,
+                                                    const CompressionTee* tee) {
   StoredBlob copy = TRY(compress_blob(blobs_, source, how, tee));
   std::string record = compressed_copy_record(source, how);
   TRY(sys::mkdir_p(record.substr(0, record.rfind('/'))));

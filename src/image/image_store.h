@@ -123,12 +123,12 @@ class ImageStore {
   /// Forgets every cached step; their content goes at the next GC. Returns how many.
   Result<int> prune_build_cache();
 
-  /// A gzip or zstd copy of the stored blob `source` (a layer to push), made once and kept
-  /// while `source` is (compressed_copies.cc). With `tee`, the copy is made again even if
-  /// one exists, and streamed there as it is made.
-  Result<StoredBlob> compressed_copy(const Digest& source, Compression how,
-                                     const CompressionTee* tee = nullptr);
-  /// The copy compressed_copy() made earlier, if it is still there.
+  /// Makes a gzip or zstd copy of the stored blob `source` (a layer to push), streamed to
+  /// `tee` as it is made when given, and keeps it while `source` is kept
+  /// (compressed_copies.cc).
+  Result<StoredBlob> make_compressed_copy(const Digest& source, Compression how,
+                                          const CompressionTee* tee = nullptr);
+  /// The copy make_compressed_copy() made earlier, if it is still there.
   std::optional<StoredBlob> existing_compressed_copy(const Digest& source, Compression how) const;
 
   /// Mark and sweep: blobs and layers that no image uses and no `pinned_layers` needs, and

@@ -28,29 +28,6 @@ std::string compressed_type(image::Compression how, bool docker) {
   return std::string(docker ? mt::kDockerLayerGzip : mt::kOciLayerGzip);
 }
 
-// The blob to send for a layer: compressed ones as they are, an uncompressed one as the
-// store's compressed copy (made once).
-Result<Descriptor> layer_to_send(image::ImageStore& store, const Descriptor& layer,
-                                 const PushOptions& options, bool docker) {
-  if (!is_uncompressed(layer.media_type) || options.compression == image::Compression::None)
-    return layer;
-  image::StoredBlob copy = TRY(store.compressed_copy(layer.digest, options.compression));
-  Descriptor sent = layer;
-  sent.media_type = compressed_type(options.compression, docker);
-  sent.digest = copy.digest;
-  sent.size = static_cast<int64_t>(copy.size);
-  return sent;
-}
-
-// A layer to compress that has no compressed copy yet: the registry cannot have what is
-// not made yet, so there is nothing to HEAD or mount. Chunked uploads make the copy first.
-bool compresses_while_uploading(const image::ImageStore& store, const Descriptor& layer,
-                                const PushOptions& options) {
-  return is_uncompressed(layer.media_type) && options.compression != image::Compression::None &&
-         options.chunk_size == 0 &&
-         !store.existing_compressed_copy(layer.digest, options.compression);
-}
-
 std::string with_query(const std::string& location, const std::string& query) {
   return location + (location.find('?') == std::string::npos ? "?" : "&") + query;
 }
@@ -145,7 +122,7 @@ Result<Descriptor> upload_while_compressing(Session& session, image::ImageStore&
                             }};
   Result<image::StoredBlob> copy = fail(Errc::Internal, "the compression did not run");
   std::jthread compressor([&] {
-    copy = store.compressed_copy(layer.digest, how, &tee);
+    copy = store.make_compressed_copy(layer.digest, how, &tee);
     if (!copy) channel.close(fail(copy.error()));
   });
   // Declared after the thread, so run before its join: a failed upload stops the thread.
@@ -204,6 +181,40 @@ Result<std::string> send_blob(Session& session, image::ImageStore& store, const 
   return std::string("Pushed");
 }
 
+struct SentLayer {
+  Descriptor blob;   // what the manifest names: the compressed copy of an uncompressed layer
+  std::string what;  // "Pushed", "Layer already exists", "Mounted from …"
+};
+
+// A layer as the push sends it: compressed ones as they are; an uncompressed one as the
+// store's compressed copy, made now while it is uploaded when there is none yet (the
+// registry cannot have what is not made yet, so there is nothing to HEAD or mount).
+// Chunked uploads cut their ranges from a file, so they make the copy first.
+Result<SentLayer> send_layer(Session& session, image::ImageStore& store, const std::string& repo,
+                             const Descriptor& layer, const std::vector<std::string>& sources,
+                             const PushOptions& options, bool docker,
+                             const std::function<SentBytes(uint64_t total)>& progress) {
+  if (!is_uncompressed(layer.media_type) || options.compression == image::Compression::None) {
+    std::string what = TRY(send_blob(session, store, repo, layer, sources, options.chunk_size,
+                                     progress(static_cast<uint64_t>(layer.size))));
+    return SentLayer{layer, what};
+  }
+  auto copy = store.existing_compressed_copy(layer.digest, options.compression);
+  if (!copy && options.chunk_size == 0) {
+    Descriptor sent = TRY(upload_while_compressing(session, store, repo, layer, options.compression,
+                                                   docker, progress(0)));
+    return SentLayer{sent, "Pushed"};
+  }
+  if (!copy) copy = TRY(store.make_compressed_copy(layer.digest, options.compression));
+  Descriptor sent = layer;
+  sent.media_type = compressed_type(options.compression, docker);
+  sent.digest = copy->digest;
+  sent.size = static_cast<int64_t>(copy->size);
+  std::string what =
+      TRY(send_blob(session, store, repo, sent, sources, options.chunk_size, progress(copy->size)));
+  return SentLayer{sent, what};
+}
+
 Json descriptor_json(const Descriptor& d) {
   Json json = {{"mediaType", d.media_type}, {"digest", d.digest.str()}, {"size", d.size}};
   if (!d.annotations.empty()) json["annotations"] = d.annotations;
@@ -241,28 +252,16 @@ Result<PushResult> push(image::ImageStore& store, const std::string& text,
   // layer compressed on the way has no other name until it is sent.
   auto push_layer = [&](Session& own, size_t i) -> Status {
     const Descriptor& layer = manifest.layers[i];
-    std::string origin = "layer " + layer.digest.str();
     std::string row = layer.digest.short_id();
-    if (compresses_while_uploading(store, layer, options)) {
-      SentBytes sent_bytes;
-      if (options.progress) sent_bytes = [&](uint64_t sent) { options.progress(row, sent, 0); };
-      layers[i] = TRY_CTX(upload_while_compressing(own, store, ref.path, layer, options.compression,
-                                                   docker, sent_bytes),
-                          "{}", origin);
-      report(fmt::format("{}: Pushed", row));
-      return ok();
-    }
-    Descriptor sent = TRY_CTX(layer_to_send(store, layer, options, docker), "{}", origin);
-    SentBytes sent_bytes;
-    if (options.progress)
-      sent_bytes = [&](uint64_t bytes) {
-        options.progress(row, bytes, static_cast<uint64_t>(sent.size));
-      };
-    std::string what =
-        TRY_CTX(send_blob(own, store, ref.path, sent, sources, options.chunk_size, sent_bytes),
-                "{}", origin);
-    layers[i] = sent;
-    report(fmt::format("{}: {}", row, what));
+    auto progress = [&](uint64_t total) -> SentBytes {
+      if (!options.progress) return {};
+      return [&, total](uint64_t bytes) { options.progress(row, bytes, total); };
+    };
+    SentLayer sent =
+        TRY_CTX(send_layer(own, store, ref.path, layer, sources, options, docker, progress),
+                "layer {}", layer.digest.str());
+    layers[i] = sent.blob;
+    report(fmt::format("{}: {}", row, sent.what));
     return ok();
   };
   TRY_CTX(for_each_in_parallel(session, layers.size(), settings.max_concurrent_uploads, push_layer),
