@@ -3,7 +3,8 @@
 //
 //   blobs/sha256/<hex>          content (blob_store.h)
 //   layers/<diff-hex>/diff      a layer unpacked once, in overlayfs form; shared read-only
-//   layers/<diff-hex>/layer.json  written last: a layer dir without it is unfinished
+//   layers/<diff-hex>/layer.json  written last: a layer dir without it is unfinished;
+//                               read-only (0400) while the layer may not be on disk yet
 //   images/index.json           image id (config digest) → manifest digest and names
 //   build-cache/<key>           a build step's image (image/build_cache.cc)
 //   compressed/<alg>/<hex>      the digest of blob <hex> compressed for a push
@@ -16,6 +17,8 @@
 
 #include <cstdint>
 #include <functional>
+#include <memory>
+#include <mutex>
 #include <optional>
 #include <set>
 #include <string>
@@ -58,6 +61,12 @@ struct GcReport {
   int blobs_removed = 0;
   int layers_removed = 0;
   uint64_t bytes_freed = 0;
+};
+
+/// When a layer unpacked by add_layer() reaches the disk.
+enum class LayerSync {
+  Now,       // one syncfs before the layer becomes visible
+  Deferred,  // visible at once; sync_deferred_layers*() makes it durable afterwards
 };
 
 struct CheckReport {
@@ -110,8 +119,20 @@ class ImageStore {
   /// Unpacks a layer read from `fd` as it arrives (a download), `blob` being what the bytes
   /// are. Once the stream has ended, `verify_source` checks what was read (its digest) and
   /// the diff_id is checked; only then does the layer become visible.
+  ///
+  /// A Deferred layer is trusted without a sync only in the boot that wrote it: after a
+  /// restart it counts as missing until synced, and is unpacked again from its blob (which
+  /// is always durable first).
   Result<LayerInfo> add_layer(int fd, const Descriptor& blob, const std::optional<Digest>& diff_id,
-                              const std::function<Status()>& verify_source) const;
+                              const std::function<Status()>& verify_source,
+                              LayerSync sync = LayerSync::Now) const;
+  /// Makes the layers this store object added with LayerSync::Deferred durable: one syncfs,
+  /// then their layer.json becomes writable (the mark of a layer known to be on disk).
+  Status sync_deferred_layers() const;
+  /// The same in a detached process, so that a pull returns while the disk catches up as it
+  /// would for podman or Docker, which never sync layers. That process holds locks/gc
+  /// (shared) until done: a GC, or anyone taking the lock exclusively, waits for it.
+  void sync_deferred_layers_in_background() const;
 
   /// The image a build step made, by the step's cache key (64 hex digits): NotFound is a
   /// miss, as is an entry whose blobs are gone.
@@ -140,7 +161,15 @@ class ImageStore {
 
  private:
   ImageStore(std::string root, BlobStore blobs)
-      : root_(std::move(root)), blobs_(std::move(blobs)), temp_(root_ + "/tmp") {}
+      : root_(std::move(root)),
+        blobs_(std::move(blobs)),
+        temp_(root_ + "/tmp"),
+        deferred_(std::make_shared<DeferredLayers>()) {}
+
+  struct DeferredLayers {  // added without a sync, by this process (add_layer's threads)
+    std::mutex mutex;
+    std::vector<std::string> layer_files;  // their layer.json
+  };
 
   std::string build_cache_dir() const { return root_ + "/build-cache"; }
   std::string compressed_dir() const { return root_ + "/compressed"; }
@@ -153,12 +182,16 @@ class ImageStore {
   Status write_index(const std::vector<ImageRecord>& images) const;
   Result<store::FileLock> lock_index() const;
   Result<LayerInfo> read_layer(const Digest& diff_id) const;
+  /// Removes a layer directory that read_layer() refuses (left by a crash or a restart).
+  Status discard_layer(const Digest& diff_id) const;
+  std::vector<std::string> take_deferred_layers() const;
   std::vector<std::string> index_leftovers() const;
   Result<std::set<Digest>> referenced_blobs(const std::vector<ImageRecord>& images) const;
 
   std::string root_;
   BlobStore blobs_;
   store::TempArea temp_;
+  std::shared_ptr<DeferredLayers> deferred_;
 };
 
 }  // namespace quai::image

@@ -53,6 +53,14 @@ int exit_code_from_status(int status) {
   return 255;
 }
 
+const std::string& boot_id() {
+  static const std::string id = [] {
+    auto text = read_file("/proc/sys/kernel/random/boot_id");
+    return text ? std::string(trim(*text)) : std::string();
+  }();
+  return id;
+}
+
 Result<int> wait_exit_code(pid_t pid) {
   int status = 0;
   while (::waitpid(pid, &status, 0) < 0) {

@@ -1,5 +1,5 @@
 #pragma once
-// Facts about processes read from /proc, and waiting for them.
+// Facts about processes (and the running kernel) read from /proc, and waiting for them.
 
 #include <sys/types.h>
 
@@ -18,6 +18,10 @@ namespace quai::sys {
 Result<uint64_t> process_start_time(pid_t pid);
 /// True when pid is alive (not a zombie) and started at start_time.
 bool is_same_process_alive(pid_t pid, uint64_t start_time);
+
+/// This boot's random id (/proc/sys/kernel/random/boot_id), read once; empty when unreadable.
+/// A value written to disk that differs from it was written before the last restart.
+const std::string& boot_id();
 
 /// waitpid that retries EINTR; returns the shell-style exit code (128+signal when killed).
 Result<int> wait_exit_code(pid_t pid);

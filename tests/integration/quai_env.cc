@@ -1,5 +1,9 @@
 #include "quai_env.h"
 
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <filesystem>
 
@@ -49,9 +53,23 @@ void QuaiTest::SetUp() {
   ASSERT_EQ(made.exit_code, 0) << made.both();
 }
 
+// A pull leaves a process syncing its layers, holding the store's locks/gc shared until it
+// is done: taking the lock exclusively waits for it, so that nothing outlives the test.
+void wait_for_background_work(const std::string& dir) {
+  std::error_code ec;
+  for (const auto& entry : std::filesystem::directory_iterator(dir, ec)) {
+    std::string lock = entry.path().string() + "/locks/gc";
+    int fd = ::open(lock.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) continue;
+    ::flock(fd, LOCK_EX);
+    ::close(fd);
+  }
+}
+
 void QuaiTest::TearDown() {
   if (!dir_) return;
   for (const auto& id : split_lines(quai({"ps", "-aq"}).out)) quai({"rm", "-f", id});
+  wait_for_background_work(dir_->path());
   dir_.reset();
 }
 

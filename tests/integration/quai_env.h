@@ -21,6 +21,8 @@ std::string shell_line(const std::vector<std::string>& argv);
 CommandResult run_in_terminal(const std::vector<std::string>& argv, const std::string& input);
 /// The names in a directory, sorted (none when it cannot be read).
 std::vector<std::string> entries(const std::string& dir);
+/// Waits until no background work (a pull's layer sync) holds a store directly under `dir`.
+void wait_for_background_work(const std::string& dir);
 
 class QuaiTest : public ::testing::Test {
  protected:

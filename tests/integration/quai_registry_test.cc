@@ -9,6 +9,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -303,6 +304,13 @@ TEST_F(QuaiRegistry, QuaiPushesAndPullsAgainstQuaiAndTheDistributionRegistry) {
     ASSERT_EQ(pulled.exit_code, 0) << pulled.both();
     EXPECT_TRUE(contains(pulled.out, ": Pull complete\n")) << pulled.out;
     EXPECT_TRUE(contains(pulled.out, "Status: Downloaded newer image for " + name)) << pulled.out;
+    // The pull returned before its layers were synced; a process it left finishes that.
+    wait_for_background_work(path());
+    for (const auto& layer : entries(other + "/layers")) {
+      struct stat st {};
+      ASSERT_EQ(::stat((other + "/layers/" + layer + "/layer.json").c_str(), &st), 0);
+      EXPECT_EQ(st.st_mode & 0777, 0600u) << "layer " << layer << " not marked synced";
+    }
     auto ran = in_other({"run", "--rm", name, "echo", "pulled from " + address});
     EXPECT_EQ(ran.out, "pulled from " + address + "\n") << ran.err;
     auto up_to_date = in_other({"pull", "-q", name});

@@ -105,6 +105,8 @@ void add_pull_push(CLI::App& app, Globals& globals, Action& action) {
           registry::client::pull(engine.images(), reference, pull_options, settings, report);
       // What a failed pull stored (a config, the layers that did arrive) is of no use alone.
       if (!results) (void)engine.images().collect_garbage(engine.pinned_layers());
+      // The layers are on disk once the kernel writes them back; a pull does not wait.
+      engine.images().sync_deferred_layers_in_background();
       if (!results) return std::unexpected(results.error());
       for (const auto& result : *results) std::printf("%s\n", result.name.c_str());
       return 0;

@@ -74,7 +74,7 @@ Status pull_layer(image::ImageStore& store, Session& session, const std::string&
     joined = true;
     return downloaded;
   };
-  auto layer = store.add_layer(read_end.get(), blob, diff_id, join);
+  auto layer = store.add_layer(read_end.get(), blob, diff_id, join, image::LayerSync::Deferred);
   read_end.reset();  // an unpacker that failed early: the download's writes fail, it stops
   Status finished = join();
   if (!finished) return finished;
