@@ -127,6 +127,24 @@ Status host_config_from_json(const JsonReader& r, ContainerRecord& c) {
   return ok();
 }
 
+// As in Docker's create request: EndpointsConfig.<network>.IPAMConfig.IPv4Address.
+Json networking_config_to_json(const ContainerRecord& c) {
+  Json endpoint = Json::object();
+  if (!c.ipv4_address.empty()) endpoint["IPAMConfig"] = {{"IPv4Address", c.ipv4_address}};
+  if (!c.network_aliases.empty()) endpoint["Aliases"] = c.network_aliases;
+  return {{"EndpointsConfig", {{c.network_mode, endpoint}}}};
+}
+
+Status networking_config_from_json(const JsonReader& r, ContainerRecord& c) {
+  auto endpoints = TRY(r.object("EndpointsConfig"));
+  if (!endpoints.has(c.network_mode)) return ok();
+  auto endpoint = TRY(endpoints.object(c.network_mode));
+  c.network_aliases = TRY(endpoint.strings("Aliases"));
+  if (endpoint.has("IPAMConfig"))
+    c.ipv4_address = TRY(text_or_empty(TRY(endpoint.object("IPAMConfig")), "IPv4Address"));
+  return ok();
+}
+
 }  // namespace
 
 Json ContainerRecord::to_json() const {
@@ -138,7 +156,8 @@ Json ContainerRecord::to_json() const {
           {"Image", image_id.str()},
           {"Layers", layer_list},
           {"Config", config_to_json(*this)},
-          {"HostConfig", host_config_to_json(*this)}};
+          {"HostConfig", host_config_to_json(*this)},
+          {"NetworkingConfig", networking_config_to_json(*this)}};
 }
 
 Result<ContainerRecord> ContainerRecord::from_json(const Json& json, std::string_view origin) {
@@ -154,6 +173,8 @@ Result<ContainerRecord> ContainerRecord::from_json(const Json& json, std::string
   }
   TRY(config_from_json(TRY(r.object("Config")), c));
   TRY(host_config_from_json(TRY(r.object("HostConfig")), c));
+  if (r.has("NetworkingConfig"))
+    TRY(networking_config_from_json(TRY(r.object("NetworkingConfig")), c));
   return c;
 }
 

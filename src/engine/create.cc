@@ -1,5 +1,6 @@
 #include "engine/create.h"
 
+#include "engine/internal/networking.h"
 #include "engine/volumes.h"
 #include "store/ids.h"
 #include "sys/fs.h"
@@ -105,6 +106,7 @@ Result<ContainerRecord> create_from_request(Engine& engine, const ContainerReque
   if (record.entrypoint.empty() && record.cmd.empty()) {
     return fail(Errc::InvalidArgument, "No command specified");
   }
+  TRY(internal::check_network_request(engine, record));
   return engine.create_container(std::move(record));
 }
 

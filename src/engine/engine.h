@@ -80,12 +80,14 @@ class Engine {
   /// garbage so that no orphan blob or layer remains.
   Status recover();
 
+  /// The record of the container with this full id, its state left unread (and unchecked).
+  Result<ContainerRecord> read_record(std::string_view id);
+
  private:
   void delete_orphan_runtime_state();
   Engine(std::string root, std::string run_root, image::ImageStore images)
       : root_(std::move(root)), run_root_(std::move(run_root)), images_(std::move(images)) {}
 
-  Result<ContainerRecord> read_record(std::string_view id);
   Result<std::string> resolve_container_id(std::string_view name_or_id);
   /// Removes a container whose name was never claimed, unless its creator is still at it.
   void remove_if_unclaimed(std::string_view id);

@@ -15,6 +15,7 @@
 #include <thread>
 
 #include "engine/internal/frames.h"
+#include "engine/internal/networking.h"
 #include "engine/internal/setup.h"
 #include "engine/logs.h"
 #include "engine/spec_builder.h"
@@ -89,6 +90,7 @@ class Monitor {
   std::optional<LogWriter> log_;
   int restart_count_ = 0;
   std::optional<std::string> start_error_;  // "<exit code> <message>"
+  std::vector<internal::Endpoint> endpoints_;
 };
 
 void Monitor::broadcast(Frame frame, std::string_view payload) {
@@ -270,7 +272,13 @@ int Monitor::run() {
     fail_start(!root ? root.error() : log.error());
     return finish(-1);
   }
-  if (auto etc = internal::write_etc_files(engine_, record_); !etc) {
+  auto endpoints = internal::claim_endpoints(engine_, record_);
+  if (!endpoints) {
+    fail_start(endpoints.error());
+    return finish(-1);
+  }
+  endpoints_ = std::move(*endpoints);
+  if (auto etc = internal::write_etc_files(engine_, record_, endpoints_); !etc) {
     fail_start(etc.error());
     return finish(-1);
   }
@@ -279,7 +287,11 @@ int Monitor::run() {
     Stdio stdio;
     auto launched = create(stdio);
     if (launched) {
-      if (auto started = runtime::start_created(*launched); !started) {
+      // The container's namespace exists and nothing of it runs yet: its network is ready
+      // before its program starts.
+      auto started = internal::connect_endpoints(record_, endpoints_, launched->pid);
+      if (started) started = runtime::start_created(*launched);
+      if (!started) {
         (void)runtime::delete_container(engine_.runtime_options(), record_.id, true);
         launched = std::unexpected(started.error());
       }
@@ -326,6 +338,8 @@ int Monitor::run() {
 
 int Monitor::finish(int exit_code) {
   ::unlink(engine_.attach_socket(record_.id).c_str());
+  internal::release_endpoints(engine_, endpoints_);
+  (void)internal::write_hosts_files(engine_, record_, endpoints_, false);  // the others forget it
   std::string rootfs = engine_.container_dir(record_.id) + "/rootfs";
   std::optional<store::WorkDir> trash;
   if (record_.auto_remove) {

@@ -24,13 +24,6 @@ std::string overlay_options(Engine& engine, const ContainerRecord& record, bool 
   return "lowerdir=" + lower + ",upperdir=" + dir + "/upper,workdir=" + dir + "/work";
 }
 
-std::string hosts_file(const std::string& hostname) {
-  return "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n"
-         "fe00::0\tip6-localnet\nff00::0\tip6-mcastprefix\nff02::1\tip6-allnodes\n"
-         "ff02::2\tip6-allrouters\n127.0.1.1\t" +
-         hostname + "\n";
-}
-
 std::vector<std::string> bind_options(const MountRequest& m) {
   std::vector<std::string> options = {"rbind", m.propagation.empty() ? "rprivate" : m.propagation};
   if (m.read_only) options.emplace_back("ro");
@@ -55,11 +48,12 @@ Status mount_container_root(Engine& engine, const ContainerRecord& record, bool 
   return ok();
 }
 
-Status write_etc_files(Engine& engine, const ContainerRecord& record) {
+Status write_etc_files(Engine& engine, const ContainerRecord& record,
+                       const std::vector<Endpoint>& endpoints) {
   std::string dir = engine.container_dir(record.id);
   // Written in place: only this monitor reads them, before the container starts.
   TRY(sys::write_file(dir + "/hostname", record.hostname + "\n", 0644));
-  TRY(sys::write_file(dir + "/hosts", hosts_file(record.hostname), 0644));
+  TRY(write_hosts_files(engine, record, endpoints, true));
   auto resolv = sys::read_file("/etc/resolv.conf");
   TRY(sys::write_file(dir + "/resolv.conf", resolv ? *resolv : std::string(), 0644));
   return ok();

@@ -11,7 +11,9 @@ cgroups=$(find /sys/fs/cgroup -maxdepth 3 -type d \( -name 'quai' -o -name 'quai
 [ -z "$cgroups" ] || report "cgroups: $cgroups"
 procs=$(pgrep -f 'quai-testhelper|quai-it' | grep -v "^$$\$" || true)
 [ -z "$procs" ] || report "processes: $(ps -o pid=,args= -p "$(echo $procs | tr ' ' ',')" 2>/dev/null)"
+links=$(ip -o link show 2>/dev/null | awk -F': ' '{print $2}' | grep -E '^(qbr-|qv[0-9a-f]{12})' || true)
+[ -z "$links" ] || report "interfaces: $(echo $links)"
 dirs=$(find /tmp -maxdepth 1 -name 'quai-it*' 2>/dev/null)
 [ -z "$dirs" ] || report "temp dirs: $dirs"
-[ "$found" = 0 ] && echo "leak_check: no leftover mounts, cgroups, processes or temp dirs"
+[ "$found" = 0 ] && echo "leak_check: no leftover mounts, cgroups, processes, interfaces or temp dirs"
 exit "$found"

@@ -66,10 +66,21 @@ void wait_for_background_work(const std::string& dir) {
   }
 }
 
+// Bridges are kernel objects outside the temp dir: each network a store below `dir` has
+// (the default one too, on a qbr- name of its own outside /var/lib/quai) goes.
+void remove_bridges(const std::string& dir) {
+  for (const auto& store : entries(dir)) {
+    for (const auto& id : entries(dir + "/" + store + "/networks")) {
+      if (id.size() == 64) run({"ip", "link", "del", "qbr-" + id.substr(0, 11)});
+    }
+  }
+}
+
 void QuaiTest::TearDown() {
   if (!dir_) return;
   for (const auto& id : split_lines(quai({"ps", "-aq"}).out)) quai({"rm", "-f", id});
   wait_for_background_work(dir_->path());
+  remove_bridges(dir_->path());
   dir_.reset();
 }
 

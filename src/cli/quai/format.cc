@@ -6,6 +6,15 @@
 
 namespace quai::cli {
 
+std::map<std::string, std::string> key_values(const std::vector<std::string>& pairs) {
+  std::map<std::string, std::string> out;
+  for (const auto& pair : pairs) {
+    size_t eq = pair.find('=');
+    out[pair.substr(0, eq)] = eq == std::string::npos ? "" : pair.substr(eq + 1);
+  }
+  return out;
+}
+
 std::string render_table(const std::vector<std::string>& header,
                          const std::vector<std::vector<std::string>>& rows) {
   std::vector<size_t> widths(header.size());

@@ -13,6 +13,8 @@ namespace quai::cli {
 
 /// Columns padded to the widest cell plus three spaces, at least ten wide, as Docker's
 /// tabwriter does.
+/// --label/--opt values ("key=value", or "key" for an empty value) as a map.
+std::map<std::string, std::string> key_values(const std::vector<std::string>& pairs);
 std::string render_table(const std::vector<std::string>& header,
                          const std::vector<std::vector<std::string>>& rows);
 /// "4.26MB", "1.2GB": decimal units, three significant digits.

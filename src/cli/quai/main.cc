@@ -94,6 +94,7 @@ void add_verbs_for(const std::string& verb, CLI::App& app, quai::cli::Globals& g
        {"images", "rmi", "tag", "history", "image-inspect", "import", "save", "load", "image-prune",
         "image-bootstrap"}},
       {add_volume_verbs, {"volume"}},
+      {add_network_verbs, {"network"}},
       {add_system_verbs, {"system"}},
       {add_cp_verbs, {"cp"}},
       {add_build_verbs, {"build", "builder-prune"}},

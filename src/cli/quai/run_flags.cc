@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "base/strings.h"
+#include "cli/quai/format.h"
 #include "cli/quai/verbs.h"
 #include "sys/file_io.h"
 
@@ -228,7 +229,10 @@ void add_run_flags(CLI::App& c, RunFlags& f) {
   c.add_option("-l,--label", f.labels, "Set metadata");
   c.add_option("--stop-signal", f.stop_signal, "Signal to stop the container");
   c.add_option("--stop-timeout", f.stop_timeout, "Timeout (in seconds) to stop a container");
-  c.add_option("--network,--net", f.network, "Network mode: none or host")->capture_default_str();
+  c.add_option("--network,--net", f.network, "Connect to a network: none, host or a network name")
+      ->capture_default_str();
+  c.add_option("--ip", f.ip, "IPv4 address (e.g., 172.30.100.104)");
+  c.add_option("--network-alias", f.network_aliases, "Add network-scoped alias for the container");
   c.prefix_command();
 }
 
@@ -252,10 +256,7 @@ Result<engine::ContainerRequest> make_request(const RunFlags& f,
   r.args.assign(image_and_args.begin() + 1, image_and_args.end());
   r.name = f.name;
   r.env = TRY(read_env_flags(f.env, f.env_files));
-  for (const auto& label : f.labels) {
-    auto eq = label.find('=');
-    r.labels[label.substr(0, eq)] = eq == std::string::npos ? "" : label.substr(eq + 1);
-  }
+  r.labels = key_values(f.labels);
   if (f.entrypoint_given)
     r.entrypoint =
         f.entrypoint.empty() ? std::vector<std::string>{} : std::vector<std::string>{f.entrypoint};
@@ -271,11 +272,12 @@ Result<engine::ContainerRequest> make_request(const RunFlags& f,
   h.read_only = f.read_only;
   h.privileged = f.privileged;
   h.init = f.init;
-  if (f.network != "none" && f.network != "host") {
-    return fail(Errc::InvalidArgument, "network \"{}\": only none and host are supported for now",
-                f.network);
+  if (f.network.starts_with("container:")) {
+    return fail(Errc::Unsupported, "network \"{}\": container:ID is not supported yet", f.network);
   }
   h.network_mode = f.network;
+  h.ipv4_address = f.ip;
+  h.network_aliases = f.network_aliases;
   h.memory = TRY(parse_bytes("--memory", f.memory));
   if (!f.cpus.empty()) {
     double cpus = std::strtod(f.cpus.c_str(), nullptr);

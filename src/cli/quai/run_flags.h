@@ -12,11 +12,11 @@ struct RunFlags {
   bool detach = false, interactive = false, tty = false, auto_remove = false;
   bool read_only = false, privileged = false, init = false;
   std::string name, workdir, user, entrypoint, hostname, memory, cpus, restart = "no";
-  std::string network = "none", stop_signal;
+  std::string network = "none", ip, stop_signal;
   std::optional<int> stop_timeout;
   int64_t pids_limit = 0;
   std::vector<std::string> env, env_files, ulimits, cap_add, cap_drop, security_opt;
-  std::vector<std::string> volumes, mounts, tmpfs, labels;
+  std::vector<std::string> volumes, mounts, tmpfs, labels, network_aliases;
   bool entrypoint_given = false;
 };
 

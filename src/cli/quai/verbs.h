@@ -27,6 +27,7 @@ void add_process_verbs(CLI::App& app, Globals& globals, Action& action);
 void add_run_verbs(CLI::App& app, Globals& globals, Action& action);
 void add_image_verbs(CLI::App& app, Globals& globals, Action& action);
 void add_volume_verbs(CLI::App& app, Globals& globals, Action& action);
+void add_network_verbs(CLI::App& app, Globals& globals, Action& action);
 void add_system_verbs(CLI::App& app, Globals& globals, Action& action);
 void add_cp_verbs(CLI::App& app, Globals& globals, Action& action);
 void add_build_verbs(CLI::App& app, Globals& globals, Action& action);

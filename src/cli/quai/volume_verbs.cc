@@ -20,11 +20,7 @@ void add_volume_verbs(CLI::App& app, Globals& globals, Action& action) {
   create->callback([&] {
     action = [&]() -> Result<int> {
       auto engine = TRY(open_engine(globals));
-      std::map<std::string, std::string> label_map;
-      for (const auto& l : labels)
-        label_map[l.substr(0, l.find('='))] =
-            l.find('=') == std::string::npos ? "" : l.substr(l.find('=') + 1);
-      auto created = TRY(engine::create_volume(engine, name, label_map));
+      auto created = TRY(engine::create_volume(engine, name, key_values(labels)));
       std::printf("%s\n", created.name.c_str());
       return 0;
     };

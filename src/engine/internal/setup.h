@@ -8,6 +8,7 @@
 
 #include "base/result.h"
 #include "engine/engine.h"
+#include "engine/internal/networking.h"
 #include "engine/spec_builder.h"
 
 namespace quai::engine::internal {
@@ -15,7 +16,8 @@ namespace quai::engine::internal {
 /// Enters a private mount namespace and mounts the container's overlay root there
 /// (read-only, without taking the upper and work dirs, when `read_only`).
 Status mount_container_root(Engine& engine, const ContainerRecord& record, bool read_only = false);
-Status write_etc_files(Engine& engine, const ContainerRecord& record);
+Status write_etc_files(Engine& engine, const ContainerRecord& record,
+                       const std::vector<Endpoint>& endpoints);
 /// Turns --mount/-v/--tmpfs requests into runtime mounts; named volumes are created on
 /// first use and filled from the image at `rootfs_fd` (populate_volume) unless nocopy.
 Result<std::vector<ResolvedMount>> resolve_mounts(Engine& engine, const ContainerRecord& record,

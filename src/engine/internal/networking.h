@@ -1,0 +1,53 @@
+#pragma once
+// A container's place on its networks, set up by its monitor: addresses claimed before
+// /etc/hosts is written, a veth pair per network made into the container's namespace
+// between the runtime's create and start (no program of the container runs yet), and the
+// claims given back when the monitor ends. The veths need no teardown: the kernel deletes
+// them with the namespace.
+
+#include <sys/types.h>
+
+#include <string>
+#include <vector>
+
+#include "base/result.h"
+#include "engine/engine.h"
+#include "net/network.h"
+
+namespace quai::engine::internal {
+
+struct Endpoint {
+  net::NetworkRecord network;
+  net::Ipv4 address;
+  std::string holder;  // what the claim names (claim_endpoints)
+};
+
+/// Whether the monitor that made a claim ("<container id>:<pid>:<start time>") is gone.
+bool monitor_gone(std::string_view holder);
+/// Whether NetworkMode names networks to join (not none, host or container:ID).
+bool joins_networks(const ContainerRecord& record);
+/// The network NetworkMode names (the default bridge is made on first use): NotFound
+/// "network X not found".
+Result<net::NetworkRecord> find_network(Engine& engine, const std::string& name);
+/// What `create` checks: the network exists, and --ip is only given for a user-defined one
+/// (Docker's rules and messages).
+Status check_network_request(Engine& engine, const ContainerRecord& record);
+/// An address on each network, claimed for this monitor (its pid and start time, so that
+/// a crashed monitor's claim is free again).
+Result<std::vector<Endpoint>> claim_endpoints(Engine& engine, const ContainerRecord& record);
+/// A veth pair per endpoint into the network namespace of `pid`; the bridge is made again
+/// when the machine restarted since `network create`.
+Status connect_endpoints(const ContainerRecord& record, const std::vector<Endpoint>& endpoints,
+                         pid_t pid);
+void release_endpoints(Engine& engine, const std::vector<Endpoint>& endpoints);
+
+/// How containers find each other by name (docs/DECISIONS.md): a container's /etc/hosts
+/// holds Docker's defaults, its own address on each network (or 127.0.1.1), then every other
+/// running container on its user-defined networks by name and aliases.
+/// Writes the container's hosts file (when `own`: it joined, not left), then rewrites in
+/// place those of the other containers on its user-defined networks, each network's claims
+/// locked meanwhile so that containers joining at once still list each other.
+Status write_hosts_files(Engine& engine, const ContainerRecord& record,
+                         const std::vector<Endpoint>& endpoints, bool own);
+
+}  // namespace quai::engine::internal

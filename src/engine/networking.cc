@@ -1,0 +1,197 @@
+#include "engine/internal/networking.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <charconv>
+
+#include "base/strings.h"
+
+#include "net/link.h"
+#include "net/network_store.h"
+#include "sys/fd.h"
+#include "sys/file_io.h"
+#include "sys/process.h"
+
+namespace quai::engine::internal {
+namespace {
+
+// "<container id>:<monitor pid>:<monitor start time>": the claim is free once that
+// monitor is gone, whatever killed it.
+std::string this_monitor(const ContainerRecord& record) {
+  pid_t pid = ::getpid();
+  return fmt::format("{}:{}:{}", record.id, pid, sys::process_start_time(pid).value_or(0));
+}
+
+Result<net::NetworkStore> open_networks(Engine& engine) {
+  return net::NetworkStore::open(engine.root());
+}
+
+}  // namespace
+
+bool monitor_gone(std::string_view holder) {
+  auto fields = split(holder, ':');
+  if (fields.size() != 3) return true;
+  pid_t pid = 0;
+  uint64_t start = 0;
+  std::from_chars(fields[1].data(), fields[1].data() + fields[1].size(), pid);
+  std::from_chars(fields[2].data(), fields[2].data() + fields[2].size(), start);
+  return !sys::is_same_process_alive(pid, start);
+}
+
+bool joins_networks(const ContainerRecord& record) {
+  const std::string& mode = record.network_mode;
+  return mode != "none" && mode != "host" && !mode.starts_with("container:");
+}
+
+Result<net::NetworkRecord> find_network(Engine& engine, const std::string& name) {
+  auto networks = TRY(open_networks(engine));
+  if (name == net::kDefaultBridge || name == "default") {
+    // quai0 is the machine's: a store elsewhere (a test's) gets a bridge of its own.
+    std::string interface = engine.root() == EngineOptions{}.root ? "quai0" : "";
+    return networks.default_bridge(TRY(net::host_subnets()), net::host_mtu(), interface);
+  }
+  return networks.find(name);
+}
+
+Status check_network_request(Engine& engine, const ContainerRecord& record) {
+  if (!joins_networks(record)) {
+    if (!record.ipv4_address.empty())
+      return fail(Errc::InvalidArgument,
+                  "user specified IP address is supported on user defined networks only");
+    return ok();
+  }
+  auto network = TRY(find_network(engine, record.network_mode));
+  if (record.ipv4_address.empty()) return ok();
+  if (network.is_default_bridge())
+    return fail(Errc::InvalidArgument,
+                "user specified IP address is supported on user defined networks only");
+  net::Ipv4 wanted = TRY_CTX(net::Ipv4::parse(record.ipv4_address), "--ip");
+  if (!network.subnet.contains(wanted))
+    return fail(Errc::InvalidArgument,
+                "Invalid address {}: It does not belong to any of this network's subnets",
+                wanted.str());
+  return ok();
+}
+
+Result<std::vector<Endpoint>> claim_endpoints(Engine& engine, const ContainerRecord& record) {
+  std::vector<Endpoint> endpoints;
+  if (!joins_networks(record)) return endpoints;
+  auto networks = TRY(open_networks(engine));
+  net::NetworkRecord network = TRY(find_network(engine, record.network_mode));
+  std::optional<net::Ipv4> wanted;
+  if (!record.ipv4_address.empty()) wanted = TRY(net::Ipv4::parse(record.ipv4_address));
+  std::string holder = this_monitor(record);
+  net::Ipv4 address = TRY_CTX(networks.claim_address(network, holder, wanted, monitor_gone),
+                              "network {}", network.name);
+  endpoints.push_back({std::move(network), address, std::move(holder)});
+  return endpoints;
+}
+
+Status connect_endpoints(const ContainerRecord& record, const std::vector<Endpoint>& endpoints,
+                         pid_t pid) {
+  if (endpoints.empty()) return ok();
+  std::string ns = fmt::format("/proc/{}/ns/net", pid);
+  sys::UniqueFd netns(::open(ns.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!netns) return fail_errno(errno, "open \"{}\"", ns);
+  for (size_t i = 0; i < endpoints.size(); ++i) {
+    const net::NetworkRecord& network = endpoints[i].network;
+    TRY_CTX(net::ensure_bridge(network.interface(), network.gateway, network.subnet, network.mtu()),
+            "network {}", network.name);
+    net::VethPlan plan;
+    plan.host_name = fmt::format("qv{}{}", record.id.substr(0, 12), i);
+    plan.bridge = network.interface();
+    plan.netns_fd = netns.get();
+    plan.inner_name = fmt::format("eth{}", i);
+    plan.address = endpoints[i].address;
+    plan.subnet = network.subnet;
+    plan.gateway = network.gateway;
+    plan.default_route = i == 0 && !network.internal;
+    plan.mtu = network.mtu();
+    plan.mac = net::mac_for(endpoints[i].address);
+    TRY_CTX(net::attach_veth(plan), "network {}", network.name);
+  }
+  return ok();
+}
+
+namespace {
+
+constexpr std::string_view kDefaultHosts =
+    "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n"
+    "fe00::0\tip6-localnet\nff00::0\tip6-mcastprefix\nff02::1\tip6-allnodes\n"
+    "ff02::2\tip6-allrouters\n";
+
+std::string holder_container(std::string_view holder) {
+  return std::string(holder.substr(0, holder.find(':')));
+}
+
+// A running container on a network, its record read once per update.
+struct Member {
+  net::Ipv4 address;
+  ContainerRecord record;
+};
+
+// Who is on a user-defined network now; nobody, for the default bridge (there, only --link
+// names resolve, as in Docker).
+std::vector<Member> members(Engine& engine, net::NetworkStore& networks,
+                            const net::NetworkRecord& network) {
+  std::vector<Member> found;
+  if (network.is_default_bridge()) return found;
+  auto claims = networks.claims(network);
+  if (!claims) return found;
+  for (const auto& [address, holder] : *claims) {
+    if (monitor_gone(holder)) continue;
+    auto record = engine.read_record(holder_container(holder));
+    if (record) found.push_back({address, std::move(*record)});
+  }
+  return found;
+}
+
+std::string hosts_text(const ContainerRecord& self, const std::vector<net::Ipv4>& own,
+                       const std::vector<Member>& others) {
+  std::string hosts(kDefaultHosts);
+  if (own.empty()) return hosts + "127.0.1.1\t" + self.hostname + "\n";
+  for (const auto& address : own) hosts += address.str() + "\t" + self.hostname + "\n";
+  for (const auto& member : others) {
+    if (member.record.id == self.id) continue;
+    hosts += member.address.str() + "\t" + member.record.name;
+    for (const auto& alias : member.record.network_aliases) hosts += " " + alias;
+    hosts += "\n";
+  }
+  return hosts;
+}
+
+}  // namespace
+
+Status write_hosts_files(Engine& engine, const ContainerRecord& record,
+                         const std::vector<Endpoint>& endpoints, bool own) {
+  auto networks = TRY(open_networks(engine));
+  std::vector<store::FileLock> locks;
+  std::vector<Member> everyone;
+  std::vector<net::Ipv4> own_addresses;
+  for (const auto& endpoint : endpoints) {
+    locks.push_back(TRY(networks.lock_claims(endpoint.network)));
+    auto on_network = members(engine, networks, endpoint.network);
+    everyone.insert(everyone.end(), on_network.begin(), on_network.end());
+    own_addresses.push_back(endpoint.address);
+  }
+  // Written in place: each file is bind-mounted on a container's /etc/hosts.
+  if (own)
+    TRY(sys::write_file(engine.container_dir(record.id) + "/hosts",
+                        hosts_text(record, own_addresses, everyone), 0644));
+  for (const auto& member : everyone) {
+    if (member.record.id == record.id) continue;
+    (void)sys::write_file(engine.container_dir(member.record.id) + "/hosts",
+                          hosts_text(member.record, {member.address}, everyone), 0644);
+  }
+  return ok();
+}
+
+void release_endpoints(Engine& engine, const std::vector<Endpoint>& endpoints) {
+  auto networks = open_networks(engine);
+  if (!networks) return;
+  for (const auto& endpoint : endpoints)
+    (void)networks->release_address(endpoint.network, endpoint.address, endpoint.holder);
+}
+
+}  // namespace quai::engine::internal

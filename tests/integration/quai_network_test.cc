@@ -1,0 +1,190 @@
+// Issue 6: bridge networks as a Docker user drives them (network create/ls/inspect/rm,
+// run --network/--ip). Traffic stays on this machine: the host and the test's own bridges.
+
+#include <unistd.h>
+
+#include <gtest/gtest.h>
+
+#include "quai_env.h"
+
+namespace quai::test {
+namespace {
+
+bool contains(const std::string& text, const std::string& part) {
+  return text.find(part) != std::string::npos;
+}
+
+class QuaiNetwork : public QuaiTest {
+ protected:
+  std::string create_network(const std::string& name, const std::string& subnet) {
+    auto made = quai({"network", "create", "--subnet", subnet, name});
+    EXPECT_EQ(made.exit_code, 0) << made.both();
+    return made.out.substr(0, 64);
+  }
+  // A detached busybox httpd serving /etc; returns its id once the host gets an answer.
+  std::string serve(const std::vector<std::string>& network_args, const std::string& address) {
+    std::vector<std::string> args = {"run", "-d"};
+    args.insert(args.end(), network_args.begin(), network_args.end());
+    args.insert(args.end(), {"busybox", "httpd", "-f", "-p", "80", "-h", "/etc"});
+    auto started = quai(args);
+    EXPECT_EQ(started.exit_code, 0) << started.both();
+    for (int i = 0; i < 100; ++i) {
+      if (run({"curl", "-sf", "-m", "1", "http://" + address + "/hostname"}).exit_code == 0) break;
+      usleep(20000);
+    }
+    return started.out.substr(0, 64);
+  }
+  CommandResult fetch_from(const std::string& network, const std::string& url) {
+    return quai({"run", "--rm", "--network", network, "busybox", "wget", "-qO-", url});
+  }
+};
+
+TEST_F(QuaiNetwork, ContainersOnAUserNetworkReachEachOtherAndTheHostReachesThem) {
+  std::string id = create_network("front", "10.201.0.0/24");
+  std::string web =
+      serve({"--name", "web", "--network", "front", "--ip", "10.201.0.10"}, "10.201.0.10");
+  auto from_host = run({"curl", "-s", "-m", "2", "http://10.201.0.10/hostname"});
+  EXPECT_EQ(from_host.out, web.substr(0, 12) + "\n") << from_host.both();
+  auto from_peer = fetch_from("front", "http://10.201.0.10/hostname");
+  EXPECT_EQ(from_peer.out, web.substr(0, 12) + "\n") << from_peer.both();
+  auto inspected = quai({"network", "inspect", "front"});
+  EXPECT_TRUE(contains(inspected.out, "\"IPv4Address\": \"10.201.0.10/24\"")) << inspected.out;
+  EXPECT_TRUE(contains(inspected.out, "\"Name\": \"web\"")) << inspected.out;
+  EXPECT_TRUE(contains(inspected.out, "\"Id\": \"" + id + "\"")) << inspected.out;
+}
+
+TEST_F(QuaiNetwork, ContainersFindEachOtherByNameAndAliasAsTheyComeAndGo) {
+  create_network("front", "10.207.0.0/24");
+  std::string web = serve(
+      {"--name", "web", "--network", "front", "--network-alias", "www", "--network-alias", "site"},
+      "10.207.0.2");
+  for (const char* name : {"web", "www", "site"}) {
+    auto by_name = fetch_from("front", std::string("http://") + name + "/hostname");
+    EXPECT_EQ(by_name.out, web.substr(0, 12) + "\n") << name << ": " << by_name.both();
+  }
+  // A container already running learns of one that joins after it, and forgets it again.
+  auto watcher =
+      quai({"run", "-d", "--name", "watcher", "--network", "front", "busybox", "sleep", "60"});
+  ASSERT_EQ(watcher.exit_code, 0) << watcher.both();
+  auto late = quai({"run", "-d", "--name", "late", "--network", "front", "busybox", "sleep", "60"});
+  ASSERT_EQ(late.exit_code, 0) << late.both();
+  auto hosts = quai({"exec", "watcher", "cat", "/etc/hosts"});
+  EXPECT_TRUE(contains(hosts.out, "10.207.0.2\tweb www site\n")) << hosts.out;
+  EXPECT_TRUE(contains(hosts.out, "10.207.0.4\tlate\n")) << hosts.out;
+  ASSERT_EQ(quai({"rm", "-f", "late"}).exit_code, 0);
+  hosts = quai({"exec", "watcher", "cat", "/etc/hosts"});
+  EXPECT_FALSE(contains(hosts.out, "late")) << hosts.out;
+  auto ping = quai({"exec", "watcher", "ping", "-c", "1", "-W", "2", "www"});
+  EXPECT_EQ(ping.exit_code, 0) << ping.both();
+}
+
+TEST_F(QuaiNetwork, NamesOnOneNetworkAreUnknownOnAnotherAndOnTheDefaultBridge) {
+  create_network("front", "10.208.0.0/24");
+  create_network("back", "10.209.0.0/24");
+  serve({"--name", "web", "--network", "front"}, "10.208.0.2");
+  auto other = quai({"run", "--rm", "--network", "back", "busybox", "grep", "web", "/etc/hosts"});
+  EXPECT_NE(other.exit_code, 0) << other.both();
+  auto bridged =
+      quai({"run", "-d", "--name", "b1", "--network", "bridge", "busybox", "sleep", "60"});
+  ASSERT_EQ(bridged.exit_code, 0) << bridged.both();
+  auto on_default =
+      quai({"run", "--rm", "--network", "bridge", "busybox", "grep", "b1", "/etc/hosts"});
+  EXPECT_NE(on_default.exit_code, 0)
+      << "only links resolve on the default bridge: " << on_default.both();
+}
+
+// Issue 6, acceptance 3.
+TEST_F(QuaiNetwork, FiftyContainersAllKnowEachOtherAndLeaveNothingWhenRemoved) {
+  std::string id = create_network("many", "10.210.0.0/24");
+  std::vector<std::string> names;
+  for (int i = 0; i < 50; ++i) {
+    names.push_back("c" + std::to_string(i));
+    auto started =
+        quai({"run", "-d", "--name", names.back(), "--network", "many", "busybox", "sleep", "60"});
+    ASSERT_EQ(started.exit_code, 0) << started.both();
+  }
+  for (const std::string& name : {names.front(), names[25], names.back()}) {
+    auto hosts = quai({"exec", name, "cat", "/etc/hosts"});
+    for (const std::string& other : names) {
+      if (other == name) continue;
+      EXPECT_TRUE(contains(hosts.out, "\t" + other + "\n")) << name << " misses " << other;
+    }
+  }
+  auto reached = quai({"exec", names.front(), "ping", "-c", "1", "-W", "2", names.back()});
+  EXPECT_EQ(reached.exit_code, 0) << reached.both();
+  std::vector<std::string> rm = {"rm", "-f"};
+  rm.insert(rm.end(), names.begin(), names.end());
+  ASSERT_EQ(quai(rm).exit_code, 0);
+  auto inspected = quai({"network", "inspect", "many"});
+  EXPECT_TRUE(contains(inspected.out, "\"Containers\": {}")) << inspected.out;
+  EXPECT_EQ(entries(root() + "/networks/" + id + "/ips"), std::vector<std::string>{})
+      << "addresses still claimed";
+  auto links = run({"sh", "-c", "ip -o link show | grep -c ': qv' || true"});
+  EXPECT_EQ(links.out, "0\n") << "veths left";
+}
+
+TEST_F(QuaiNetwork, AContainerOnAnotherNetworkCannotReachIt) {
+  create_network("front", "10.202.0.0/24");
+  create_network("back", "10.203.0.0/24");
+  serve({"--network", "front", "--ip", "10.202.0.10"}, "10.202.0.10");
+  auto across =
+      quai({"run", "--rm", "--network", "back", "busybox", "nc", "-w", "2", "10.202.0.10", "80"});
+  EXPECT_NE(across.exit_code, 0) << across.both();
+  EXPECT_EQ(fetch_from("front", "http://10.202.0.10/hostname").exit_code, 0);
+}
+
+TEST_F(QuaiNetwork, EtcHostsNamesTheContainersOwnAddressAndTheLowestFreeOneIsTaken) {
+  create_network("front", "10.204.0.0/24");
+  auto hosts = quai({"run", "--rm", "--network", "front", "-h", "box", "busybox", "sh", "-c",
+                     "tail -1 /etc/hosts; ip -4 -o addr show eth0"});
+  EXPECT_TRUE(contains(hosts.out, "10.204.0.2\tbox\n")) << hosts.both();
+  EXPECT_TRUE(contains(hosts.out, "inet 10.204.0.2/24")) << hosts.both();
+  auto again = quai({"run", "--rm", "--network", "front", "busybox", "tail", "-1", "/etc/hosts"});
+  EXPECT_TRUE(again.out.starts_with("10.204.0.2\t"))
+      << "the first one's address came back: " << again.both();
+}
+
+TEST_F(QuaiNetwork, ANetworkInUseStaysAndGoesWithItsBridgeOnceFree) {
+  std::string id = create_network("front", "10.205.0.0/24");
+  std::string bridge = "qbr-" + id.substr(0, 11);
+  EXPECT_EQ(run({"ip", "link", "show", bridge}).exit_code, 0);
+  std::string web = serve({"--network", "front"}, "10.205.0.2");
+  auto busy = quai({"network", "rm", "front"});
+  EXPECT_EQ(busy.exit_code, 1);
+  EXPECT_EQ(busy.err, "quai: error: error while removing network: network front id " + id +
+                          " has active endpoints\n");
+  ASSERT_EQ(quai({"rm", "-f", web}).exit_code, 0);
+  auto removed = quai({"network", "rm", "front"});
+  EXPECT_EQ(removed.out, "front\n") << removed.both();
+  EXPECT_NE(run({"ip", "link", "show", bridge}).exit_code, 0) << "the bridge is gone";
+  auto ls = quai({"network", "ls"});
+  EXPECT_FALSE(contains(ls.out, "front")) << ls.out;
+  EXPECT_TRUE(contains(ls.out, " bridge ") && contains(ls.out, " host ") &&
+              contains(ls.out, " none "))
+      << ls.out;
+}
+
+TEST_F(QuaiNetwork, RefusesWhatDockerRefuses) {
+  create_network("front", "10.206.0.0/24");
+  auto taken = quai({"network", "create", "front"});
+  EXPECT_EQ(taken.err, "quai: error: network with name front already exists\n");
+  auto overlap = quai({"network", "create", "--subnet", "10.206.0.128/25", "other"});
+  EXPECT_EQ(overlap.err,
+            "quai: error: invalid pool request: Pool overlaps with other one on this address "
+            "space\n");
+  auto missing = quai({"run", "--rm", "--network", "nowhere", "busybox", "true"});
+  EXPECT_EQ(missing.err, "quai: error: network nowhere not found\n");
+  auto on_default =
+      quai({"run", "--rm", "--ip", "172.17.0.9", "--network", "bridge", "busybox", "true"});
+  EXPECT_EQ(on_default.err,
+            "quai: error: user specified IP address is supported on user defined networks only\n");
+  auto outside = quai({"run", "--rm", "--network", "front", "--ip", "10.9.9.9", "busybox", "true"});
+  EXPECT_EQ(outside.err,
+            "quai: error: Invalid address 10.9.9.9: It does not belong to any of this network's "
+            "subnets\n");
+  auto inspect = quai({"network", "inspect", "nowhere"});
+  EXPECT_EQ(inspect.err, "quai: error: No such network: nowhere\n");
+}
+
+}  // namespace
+}  // namespace quai::test
