@@ -56,7 +56,7 @@ Result<Json> step_spec(const StepRoot& root, const StepContainer& container,
     TRY_CTX(sys::make_path_in_root(rootfs.get(), record.working_dir, sys::NodeKind::Directory),
             "WORKDIR \"{}\"", record.working_dir);
   }
-  SpecInputs inputs{root.rootfs(), etc_dir, std::move(user), container.extra_mounts, ""};
+  SpecInputs inputs{root.rootfs(), etc_dir, std::move(user), container.extra_mounts, "", ""};
   return build_oci_spec(record, inputs);
 }
 

@@ -90,6 +90,7 @@ Json host_config_to_json(const ContainerRecord& c) {
       {"Privileged", c.privileged},
       {"Init", c.init},
       {"NetworkMode", c.network_mode},
+      {"Links", c.links},
       {"Memory", c.memory},
       {"NanoCpus", c.nano_cpus},
       {"PidsLimit", c.pids_limit},
@@ -107,6 +108,7 @@ Status host_config_from_json(const JsonReader& r, ContainerRecord& c) {
   c.privileged = TRY(r.boolean("Privileged", false));
   c.init = TRY(r.boolean("Init", false));
   c.network_mode = TRY(text_or_empty(r, "NetworkMode"));
+  c.links = TRY(r.strings("Links"));
   c.memory = TRY(number_or_zero(r, "Memory"));
   c.nano_cpus = TRY(number_or_zero(r, "NanoCpus"));
   c.pids_limit = TRY(number_or_zero(r, "PidsLimit"));

@@ -73,9 +73,11 @@ struct ContainerRecord {
   bool read_only = false;
   bool privileged = false;
   bool init = false;
-  std::string network_mode = "none";         // none, host, container:ID, or a network's name
-  std::string ipv4_address;                  // --ip: the address wanted on that network
-  std::vector<std::string> network_aliases;  // --network-alias: more names for it there
+  std::string network_mode = "none";  // none, host, container:ID, or a network's name
+  std::string ipv4_address;           // --ip: the address wanted on that network
+  std::vector<std::string> network_aliases;
+  std::vector<std::string>
+      links;  // --link NAME[:ALIAS]  // --network-alias: more names for it there
   int64_t memory = 0;
   int64_t nano_cpus = 0;
   int64_t pids_limit = 0;

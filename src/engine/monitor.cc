@@ -111,8 +111,9 @@ Result<runtime::Launched> Monitor::create(Stdio& stdio) {
             "image \"{}\": WorkingDir \"{}\"", record_.image, record_.working_dir);
   }
   auto mounts = TRY(internal::resolve_mounts(engine_, record_, rootfs.get()));
-  SpecInputs inputs{dir + "/rootfs", dir, std::move(user), std::move(mounts), ""};
+  SpecInputs inputs{dir + "/rootfs", dir, std::move(user), std::move(mounts), "", ""};
   if (record_.init) inputs.init_binary = TRY(internal::find_init_binary());
+  inputs.network_namespace = TRY(internal::shared_network_namespace(engine_, record_));
   auto spec = TRY(build_oci_spec(record_, inputs));
 
   runtime::CreateOptions options;

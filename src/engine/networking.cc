@@ -54,7 +54,13 @@ Result<net::NetworkRecord> find_network(Engine& engine, const std::string& name)
   return networks.find(name);
 }
 
-Status check_network_request(Engine& engine, const ContainerRecord& record) {
+Status check_network_request(Engine& engine, ContainerRecord& record) {
+  if (record.network_mode.starts_with("container:")) {
+    // Docker records the target's full id: a rename of it changes nothing.
+    auto target = TRY(engine.find_container(record.network_mode.substr(10)));
+    record.network_mode = "container:" + target.record.id;
+  }
+  for (const auto& link : record.links) TRY(engine.find_container(link.substr(0, link.find(':'))));
   if (!joins_networks(record)) {
     if (!record.ipv4_address.empty())
       return fail(Errc::InvalidArgument,
@@ -72,6 +78,16 @@ Status check_network_request(Engine& engine, const ContainerRecord& record) {
                 "Invalid address {}: It does not belong to any of this network's subnets",
                 wanted.str());
   return ok();
+}
+
+Result<std::string> shared_network_namespace(Engine& engine, const ContainerRecord& record) {
+  if (!record.network_mode.starts_with("container:")) return std::string();
+  auto target = TRY(engine.find_container(record.network_mode.substr(10)));
+  if (target.state.status != RunStatus::Running ||
+      !sys::is_same_process_alive(target.state.pid, target.state.pid_start_time))
+    return fail(Errc::InvalidArgument, "cannot join network of a non running container: {}",
+                target.record.id);
+  return fmt::format("/proc/{}/ns/net", target.state.pid);
 }
 
 Result<std::vector<Endpoint>> claim_endpoints(Engine& engine, const ContainerRecord& record) {
@@ -147,6 +163,39 @@ std::vector<Member> members(Engine& engine, net::NetworkStore& networks,
   return found;
 }
 
+// The address a running container holds on the network it joined, if any.
+std::optional<net::Ipv4> address_of(Engine& engine, net::NetworkStore& networks,
+                                    const ContainerRecord& target) {
+  if (!joins_networks(target)) return std::nullopt;
+  auto network = find_network(engine, target.network_mode);
+  auto claims = network ? networks.claims(*network) : Result<std::map<net::Ipv4, std::string>>{};
+  if (!claims) return std::nullopt;
+  for (const auto& [address, holder] : *claims)
+    if (holder_container(holder) == target.id && !monitor_gone(holder)) return address;
+  return std::nullopt;
+}
+
+// --link NAME:ALIAS lines, as Docker writes them: "IP\tALIAS ID NAME".
+Result<std::string> link_lines(Engine& engine, net::NetworkStore& networks,
+                               const ContainerRecord& self) {
+  std::string lines;
+  for (const auto& link : self.links) {
+    std::string name = link.substr(0, link.find(':'));
+    std::string alias =
+        link.find(':') == std::string::npos ? name : link.substr(link.find(':') + 1);
+    auto target = TRY(engine.find_container(name));
+    auto address = target.state.status == RunStatus::Running
+                       ? address_of(engine, networks, target.record)
+                       : std::nullopt;
+    if (!address)
+      return fail(Errc::InvalidArgument, "Cannot link to a non running container: /{} AS /{}/{}",
+                  target.record.name, self.name, alias);
+    lines += fmt::format("{}\t{} {} {}\n", address->str(), alias, target.record.id.substr(0, 12),
+                         target.record.name);
+  }
+  return lines;
+}
+
 std::string hosts_text(const ContainerRecord& self, const std::vector<net::Ipv4>& own,
                        const std::vector<Member>& others) {
   std::string hosts(kDefaultHosts);
@@ -177,8 +226,10 @@ Status write_hosts_files(Engine& engine, const ContainerRecord& record,
   }
   // Written in place: each file is bind-mounted on a container's /etc/hosts.
   if (own)
-    TRY(sys::write_file(engine.container_dir(record.id) + "/hosts",
-                        hosts_text(record, own_addresses, everyone), 0644));
+    TRY(sys::write_file(
+        engine.container_dir(record.id) + "/hosts",
+        hosts_text(record, own_addresses, everyone) + TRY(link_lines(engine, networks, record)),
+        0644));
   for (const auto& member : everyone) {
     if (member.record.id == record.id) continue;
     (void)sys::write_file(engine.container_dir(member.record.id) + "/hosts",

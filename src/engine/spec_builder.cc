@@ -115,11 +115,14 @@ Json resources(const ContainerRecord& record) {
   return r;
 }
 
-Json namespaces(const ContainerRecord& record) {
+Json namespaces(const ContainerRecord& record, const SpecInputs& inputs) {
   Json list = Json::array();
   for (const char* type : {"pid", "ipc", "uts", "mount", "cgroup"})
     list.push_back({{"type", type}});
-  if (record.network_mode != "host") list.push_back({{"type", "network"}});
+  if (!inputs.network_namespace.empty())
+    list.push_back({{"type", "network"}, {"path", inputs.network_namespace}});
+  else if (record.network_mode != "host")
+    list.push_back({{"type", "network"}});
   return list;
 }
 
@@ -192,7 +195,7 @@ Result<Json> build_oci_spec(const ContainerRecord& record, const SpecInputs& inp
                       {"source", inputs.init_binary},
                       {"options", {"rbind", "ro", "rprivate"}}});
   }
-  Json linux_section{{"namespaces", namespaces(record)},
+  Json linux_section{{"namespaces", namespaces(record, inputs)},
                      {"resources", resources(record)},
                      {"cgroupsPath", "/quai/" + record.id}};
   if (!record.privileged) {

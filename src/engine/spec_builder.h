@@ -25,7 +25,8 @@ struct SpecInputs {
   std::string container_dir;  // holds hostname, hosts and resolv.conf
   ResolvedUser user;
   std::vector<ResolvedMount> mounts;
-  std::string init_binary;  // --init: bound read-only at /sbin/docker-init
+  std::string init_binary;        // --init: bound read-only at /sbin/docker-init
+  std::string network_namespace;  // --network container:ID: that init's /proc/PID/ns/net
 };
 
 /// The spec as JSON (config.json of the bundle). InvalidArgument for a bad flag value

@@ -119,7 +119,14 @@ TEST_F(QuaiNetwork, FiftyContainersAllKnowEachOtherAndLeaveNothingWhenRemoved) {
   EXPECT_TRUE(contains(inspected.out, "\"Containers\": {}")) << inspected.out;
   EXPECT_EQ(entries(root() + "/networks/" + id + "/ips"), std::vector<std::string>{})
       << "addresses still claimed";
-  auto links = run({"sh", "-c", "ip -o link show | grep -c ': qv' || true"});
+  // The kernel deletes a veth with its namespace, in a work queue after the last process
+  // left: give it a moment.
+  CommandResult links;
+  for (int i = 0; i < 150; ++i) {
+    links = run({"sh", "-c", "ip -o link show | grep -c ': qv' || true"});
+    if (links.out == "0\n") break;
+    usleep(20000);
+  }
   EXPECT_EQ(links.out, "0\n") << "veths left";
 }
 
@@ -162,6 +169,40 @@ TEST_F(QuaiNetwork, ANetworkInUseStaysAndGoesWithItsBridgeOnceFree) {
   EXPECT_TRUE(contains(ls.out, " bridge ") && contains(ls.out, " host ") &&
               contains(ls.out, " none "))
       << ls.out;
+}
+
+TEST_F(QuaiNetwork, ContainerModeSharesTheOtherContainersNetworkNamespace) {
+  create_network("front", "10.212.0.0/24");
+  std::string web = serve({"--name", "web", "--network", "front"}, "10.212.0.2");
+  auto beside = quai({"run", "--rm", "--network", "container:web", "busybox", "sh", "-c",
+                      "wget -qO- http://127.0.0.1/hostname; ip -4 -o addr show eth0"});
+  EXPECT_TRUE(contains(beside.out, web.substr(0, 12) + "\n")) << beside.both();
+  EXPECT_TRUE(contains(beside.out, "inet 10.212.0.2/24")) << beside.both();
+  ASSERT_EQ(quai({"stop", "-t", "0", "web"}).exit_code, 0);
+  auto stopped = quai({"run", "--rm", "--network", "container:web", "busybox", "true"});
+  EXPECT_EQ(stopped.err,
+            "quai: error: cannot join network of a non running container: " + web + "\n");
+  auto missing = quai({"run", "--rm", "--network", "container:nothing", "busybox", "true"});
+  EXPECT_EQ(missing.err, "quai: error: No such container: nothing\n");
+}
+
+TEST_F(QuaiNetwork, LinksResolveOnTheDefaultBridge) {
+  auto started = quai({"run", "-d", "--name", "web", "--network", "bridge", "busybox", "httpd",
+                       "-f", "-p", "80", "-h", "/etc"});
+  ASSERT_EQ(started.exit_code, 0) << started.both();
+  std::string web = started.out.substr(0, 64);
+  auto linked =
+      quai({"run", "--rm", "--network", "bridge", "--link", "web:site", "busybox", "sh", "-c",
+            "grep site /etc/hosts; for i in 1 2 3 4 5 6 7 8 9 10; do "
+            "wget -qO- http://site/hostname && break; sleep 0.1; done"});
+  EXPECT_TRUE(contains(linked.out, "\tsite " + web.substr(0, 12) + " web\n")) << linked.both();
+  EXPECT_TRUE(contains(linked.out, web.substr(0, 12) + "\n")) << linked.both();
+  ASSERT_EQ(quai({"stop", "-t", "0", "web"}).exit_code, 0);
+  auto to_stopped =
+      quai({"run", "--rm", "--link", "web:site", "--network", "bridge", "busybox", "true"});
+  EXPECT_TRUE(
+      contains(to_stopped.err, "quai: error: Cannot link to a non running container: /web AS /"))
+      << to_stopped.both();
 }
 
 TEST_F(QuaiNetwork, RefusesWhatDockerRefuses) {

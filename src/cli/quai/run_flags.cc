@@ -229,8 +229,10 @@ void add_run_flags(CLI::App& c, RunFlags& f) {
   c.add_option("-l,--label", f.labels, "Set metadata");
   c.add_option("--stop-signal", f.stop_signal, "Signal to stop the container");
   c.add_option("--stop-timeout", f.stop_timeout, "Timeout (in seconds) to stop a container");
-  c.add_option("--network,--net", f.network, "Connect to a network: none, host or a network name")
+  c.add_option("--network,--net", f.network,
+               "Connect to a network: none, host, container:ID or a network's name")
       ->capture_default_str();
+  c.add_option("--link", f.links, "Add link to another container");
   c.add_option("--ip", f.ip, "IPv4 address (e.g., 172.30.100.104)");
   c.add_option("--network-alias", f.network_aliases, "Add network-scoped alias for the container");
   c.prefix_command();
@@ -272,12 +274,10 @@ Result<engine::ContainerRequest> make_request(const RunFlags& f,
   h.read_only = f.read_only;
   h.privileged = f.privileged;
   h.init = f.init;
-  if (f.network.starts_with("container:")) {
-    return fail(Errc::Unsupported, "network \"{}\": container:ID is not supported yet", f.network);
-  }
   h.network_mode = f.network;
   h.ipv4_address = f.ip;
   h.network_aliases = f.network_aliases;
+  h.links = f.links;
   h.memory = TRY(parse_bytes("--memory", f.memory));
   if (!f.cpus.empty()) {
     double cpus = std::strtod(f.cpus.c_str(), nullptr);

@@ -16,7 +16,7 @@ struct RunFlags {
   std::optional<int> stop_timeout;
   int64_t pids_limit = 0;
   std::vector<std::string> env, env_files, ulimits, cap_add, cap_drop, security_opt;
-  std::vector<std::string> volumes, mounts, tmpfs, labels, network_aliases;
+  std::vector<std::string> volumes, mounts, tmpfs, labels, network_aliases, links;
   bool entrypoint_given = false;
 };
 

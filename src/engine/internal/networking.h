@@ -31,7 +31,11 @@ bool joins_networks(const ContainerRecord& record);
 Result<net::NetworkRecord> find_network(Engine& engine, const std::string& name);
 /// What `create` checks: the network exists, and --ip is only given for a user-defined one
 /// (Docker's rules and messages).
-Status check_network_request(Engine& engine, const ContainerRecord& record);
+/// container:NAME becomes container:<full id>.
+Status check_network_request(Engine& engine, ContainerRecord& record);
+/// For --network container:ID, the network namespace of that container's init (running,
+/// and the same process as recorded); empty for every other mode.
+Result<std::string> shared_network_namespace(Engine& engine, const ContainerRecord& record);
 /// An address on each network, claimed for this monitor (its pid and start time, so that
 /// a crashed monitor's claim is free again).
 Result<std::vector<Endpoint>> claim_endpoints(Engine& engine, const ContainerRecord& record);
