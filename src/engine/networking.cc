@@ -125,7 +125,14 @@ Status connect_endpoints(const ContainerRecord& record, const std::vector<Endpoi
     plan.default_route = i == 0 && !network.internal;
     plan.mtu = network.mtu();
     plan.mac = net::mac_for(endpoints[i].address);
-    TRY_CTX(net::attach_veth(plan), "network {}", network.name);
+    auto attached = net::attach_veth(plan);
+    if (!attached && attached.error().code() == Errc::AlreadyExists) {
+      // The last run's veth: the kernel deletes it with that namespace, but later, from a
+      // work queue. A restart can come first.
+      TRY_CTX(net::delete_link(plan.host_name), "network {}", network.name);
+      attached = net::attach_veth(plan);
+    }
+    TRY_CTX(std::move(attached), "network {}", network.name);
   }
   return ok();
 }

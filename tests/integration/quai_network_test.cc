@@ -205,6 +205,26 @@ TEST_F(QuaiNetwork, LinksResolveOnTheDefaultBridge) {
       << to_stopped.both();
 }
 
+// Each restart makes a new namespace, so a new veth, with the address kept.
+TEST_F(QuaiNetwork, ARestartedContainerGetsItsNetworkBack) {
+  create_network("front", "10.214.0.0/24");
+  auto started = quai({"run", "-d", "--name", "flappy", "--restart", "on-failure:3", "--network",
+                       "front", "busybox", "sh", "-c", "ip -4 -o addr show eth0; exit 1"});
+  ASSERT_EQ(started.exit_code, 0) << started.both();
+  std::string status;
+  for (int i = 0; i < 300 && status != "exited\n"; ++i) {
+    usleep(20000);
+    status = quai({"inspect", "-f", "{{.State.Status}}", "flappy"}).out;
+  }
+  ASSERT_EQ(status, "exited\n");
+  auto logs = quai({"logs", "flappy"});
+  size_t runs = 0;
+  for (size_t at = logs.out.find("inet 10.214.0.2/24"); at != std::string::npos;
+       at = logs.out.find("inet 10.214.0.2/24", at + 1))
+    ++runs;
+  EXPECT_EQ(runs, 4u) << "the first run and three restarts, on the same address: " << logs.both();
+}
+
 TEST_F(QuaiNetwork, RefusesWhatDockerRefuses) {
   create_network("front", "10.206.0.0/24");
   auto taken = quai({"network", "create", "front"});
