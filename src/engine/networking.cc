@@ -6,7 +6,6 @@
 #include <charconv>
 
 #include "base/strings.h"
-
 #include "net/link.h"
 #include "net/network_store.h"
 #include "sys/fd.h"
@@ -27,6 +26,23 @@ Result<net::NetworkStore> open_networks(Engine& engine) {
   return net::NetworkStore::open(engine.root());
 }
 
+// The NAME or id of --network container:NAME, empty for every other mode.
+std::string_view shared_with(const ContainerRecord& record) {
+  constexpr std::string_view kPrefix = "container:";
+  std::string_view mode = record.network_mode;
+  return mode.starts_with(kPrefix) ? mode.substr(kPrefix.size()) : std::string_view();
+}
+
+Result<net::NetworkRecord> find_network(Engine& engine, net::NetworkStore& networks,
+                                        const std::string& name) {
+  if (name != net::kDefaultBridge && name != "default") return networks.find(name);
+  // Made once; on later starts the record is all there is to read (no netlink dumps).
+  if (auto made = networks.find(net::kDefaultBridge); made) return made;
+  // quai0 is the machine's: a store elsewhere (a test's) gets a bridge of its own.
+  std::string interface = engine.root() == EngineOptions{}.root ? "quai0" : "";
+  return networks.default_bridge(TRY(net::host_subnets()), net::host_mtu(), interface);
+}
+
 }  // namespace
 
 bool monitor_gone(std::string_view holder) {
@@ -41,23 +57,18 @@ bool monitor_gone(std::string_view holder) {
 
 bool joins_networks(const ContainerRecord& record) {
   const std::string& mode = record.network_mode;
-  return mode != "none" && mode != "host" && !mode.starts_with("container:");
+  return mode != "none" && mode != "host" && shared_with(record).empty();
 }
 
 Result<net::NetworkRecord> find_network(Engine& engine, const std::string& name) {
   auto networks = TRY(open_networks(engine));
-  if (name == net::kDefaultBridge || name == "default") {
-    // quai0 is the machine's: a store elsewhere (a test's) gets a bridge of its own.
-    std::string interface = engine.root() == EngineOptions{}.root ? "quai0" : "";
-    return networks.default_bridge(TRY(net::host_subnets()), net::host_mtu(), interface);
-  }
-  return networks.find(name);
+  return find_network(engine, networks, name);
 }
 
 Status check_network_request(Engine& engine, ContainerRecord& record) {
-  if (record.network_mode.starts_with("container:")) {
+  if (auto shared = shared_with(record); !shared.empty()) {
     // Docker records the target's full id: a rename of it changes nothing.
-    auto target = TRY(engine.find_container(record.network_mode.substr(10)));
+    auto target = TRY(engine.find_container(shared));
     record.network_mode = "container:" + target.record.id;
   }
   for (const auto& link : record.links) TRY(engine.find_container(link.substr(0, link.find(':'))));
@@ -81,8 +92,9 @@ Status check_network_request(Engine& engine, ContainerRecord& record) {
 }
 
 Result<std::string> shared_network_namespace(Engine& engine, const ContainerRecord& record) {
-  if (!record.network_mode.starts_with("container:")) return std::string();
-  auto target = TRY(engine.find_container(record.network_mode.substr(10)));
+  std::string_view shared = shared_with(record);
+  if (shared.empty()) return std::string();
+  auto target = TRY(engine.find_container(shared));
   if (target.state.status != RunStatus::Running ||
       !sys::is_same_process_alive(target.state.pid, target.state.pid_start_time))
     return fail(Errc::InvalidArgument, "cannot join network of a non running container: {}",
@@ -94,7 +106,7 @@ Result<std::vector<Endpoint>> claim_endpoints(Engine& engine, const ContainerRec
   std::vector<Endpoint> endpoints;
   if (!joins_networks(record)) return endpoints;
   auto networks = TRY(open_networks(engine));
-  net::NetworkRecord network = TRY(find_network(engine, record.network_mode));
+  net::NetworkRecord network = TRY(find_network(engine, networks, record.network_mode));
   std::optional<net::Ipv4> wanted;
   if (!record.ipv4_address.empty()) wanted = TRY(net::Ipv4::parse(record.ipv4_address));
   std::string holder = this_monitor(record);
@@ -174,8 +186,9 @@ std::vector<Member> members(Engine& engine, net::NetworkStore& networks,
 std::optional<net::Ipv4> address_of(Engine& engine, net::NetworkStore& networks,
                                     const ContainerRecord& target) {
   if (!joins_networks(target)) return std::nullopt;
-  auto network = find_network(engine, target.network_mode);
-  auto claims = network ? networks.claims(*network) : Result<std::map<net::Ipv4, std::string>>{};
+  auto network = find_network(engine, networks, target.network_mode);
+  if (!network) return std::nullopt;
+  auto claims = networks.claims(*network);
   if (!claims) return std::nullopt;
   for (const auto& [address, holder] : *claims)
     if (holder_container(holder) == target.id && !monitor_gone(holder)) return address;
@@ -221,6 +234,10 @@ std::string hosts_text(const ContainerRecord& self, const std::vector<net::Ipv4>
 
 Status write_hosts_files(Engine& engine, const ContainerRecord& record,
                          const std::vector<Endpoint>& endpoints, bool own) {
+  std::string own_file = engine.container_dir(record.id) + "/hosts";
+  // --network none or host without links (most starts): nobody else to read or write.
+  if (endpoints.empty() && record.links.empty())
+    return own ? sys::write_file(own_file, hosts_text(record, {}, {}), 0644) : ok();
   auto networks = TRY(open_networks(engine));
   std::vector<store::FileLock> locks;
   std::vector<Member> everyone;
@@ -234,7 +251,7 @@ Status write_hosts_files(Engine& engine, const ContainerRecord& record,
   // Written in place: each file is bind-mounted on a container's /etc/hosts.
   if (own)
     TRY(sys::write_file(
-        engine.container_dir(record.id) + "/hosts",
+        own_file,
         hosts_text(record, own_addresses, everyone) + TRY(link_lines(engine, networks, record)),
         0644));
   for (const auto& member : everyone) {

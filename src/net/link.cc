@@ -16,28 +16,15 @@
 namespace quai::net {
 namespace {
 
-struct SocketFree {
-  void operator()(nl_sock* sock) const { nl_socket_free(sock); }
-};
-struct LinkPut {
-  void operator()(rtnl_link* link) const { rtnl_link_put(link); }
-};
-struct AddrPut {
-  void operator()(nl_addr* addr) const { nl_addr_put(addr); }
-};
-struct RtAddrPut {
-  void operator()(rtnl_addr* addr) const { rtnl_addr_put(addr); }
-};
-struct RoutePut {
-  void operator()(rtnl_route* route) const { rtnl_route_put(route); }
-};
-struct CacheFree {
-  void operator()(nl_cache* cache) const { nl_cache_free(cache); }
-};
-using Socket = std::unique_ptr<nl_sock, SocketFree>;
-using Link = std::unique_ptr<rtnl_link, LinkPut>;
-using Addr = std::unique_ptr<nl_addr, AddrPut>;
-using Cache = std::unique_ptr<nl_cache, CacheFree>;
+// Each libnl object goes back through its own free or put function.
+template <typename T, void (*Release)(T*)>
+using Owned = std::unique_ptr<T, decltype([](T* object) { Release(object); })>;
+using Socket = Owned<nl_sock, nl_socket_free>;
+using Link = Owned<rtnl_link, rtnl_link_put>;
+using Addr = Owned<nl_addr, nl_addr_put>;
+using RtAddr = Owned<rtnl_addr, rtnl_addr_put>;
+using Route = Owned<rtnl_route, rtnl_route_put>;
+using Cache = Owned<nl_cache, nl_cache_free>;
 
 Error netlink_error(int code, std::string what) {
   Errc errc = code == -NLE_EXIST                                ? Errc::AlreadyExists
@@ -79,7 +66,7 @@ Status set_up(nl_sock* sock, rtnl_link* link, const std::string& name) {
 
 Status add_address(nl_sock* sock, int ifindex, Ipv4 address, const Subnet& subnet,
                    const std::string& name) {
-  std::unique_ptr<rtnl_addr, RtAddrPut> addr(rtnl_addr_alloc());
+  RtAddr addr(rtnl_addr_alloc());
   Addr local = TRY(address_of(address, subnet.prefix));
   rtnl_addr_set_ifindex(addr.get(), ifindex);
   rtnl_addr_set_local(addr.get(), local.get());
@@ -92,7 +79,7 @@ Status add_address(nl_sock* sock, int ifindex, Ipv4 address, const Subnet& subne
 }
 
 Status add_default_route(nl_sock* sock, int ifindex, Ipv4 gateway) {
-  std::unique_ptr<rtnl_route, RoutePut> route(rtnl_route_alloc());
+  Route route(rtnl_route_alloc());
   Addr any = TRY(address_of(Ipv4{0}, 0));
   Addr via = TRY(address_of(gateway, 32));
   rtnl_route_set_family(route.get(), AF_INET);
