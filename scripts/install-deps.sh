@@ -12,7 +12,7 @@ PACKAGES="
   busybox-static util-linux procps iproute2 jq tmux python3
   podman buildah crun runc skopeo umoci debootstrap hyperfine time tini
   docker-registry apache2-utils openssl curl
-  libnl-3-dev libnl-route-3-dev nftables iperf3 wrk
+  libnl-3-dev libnl-route-3-dev libnftables-dev nftables iperf3 wrk
 "
 missing=""
 for p in $PACKAGES; do

@@ -42,6 +42,8 @@ Result<MountRequest> mount_from_json(const JsonReader& r) {
 Json config_to_json(const ContainerRecord& c) {
   Json volumes = Json::object();
   for (const auto& v : c.image_volumes) volumes[v] = Json::object();
+  Json exposed = Json::object();
+  for (const auto& port : c.exposed_ports) exposed[port] = Json::object();
   return {{"Hostname", c.hostname},
           {"User", c.user},
           {"WorkingDir", c.working_dir},
@@ -55,6 +57,7 @@ Json config_to_json(const ContainerRecord& c) {
           {"OpenStdin", c.open_stdin},
           {"AttachStdin", c.open_stdin},
           {"Volumes", volumes},
+          {"ExposedPorts", exposed},
           {"Image", c.image}};
 }
 
@@ -70,6 +73,10 @@ Status config_from_json(const JsonReader& r, ContainerRecord& c) {
   c.stop_timeout = static_cast<int>(TRY(number_or_zero(r, "StopTimeout")));
   c.tty = TRY(r.boolean("Tty", false));
   c.open_stdin = TRY(r.boolean("OpenStdin", false));
+  if (r.has("ExposedPorts")) {
+    for (const auto& [port, _] : TRY(r.object("ExposedPorts")).value().items())
+      c.exposed_ports.push_back(port);
+  }
   if (r.has("Volumes")) {
     for (const auto& [path, _] : TRY(r.object("Volumes")).value().items())
       c.image_volumes.push_back(path);
@@ -91,6 +98,8 @@ Json host_config_to_json(const ContainerRecord& c) {
       {"Init", c.init},
       {"NetworkMode", c.network_mode},
       {"Links", c.links},
+      {"PortBindings", port_bindings_to_json(c.port_bindings)},
+      {"PublishAllPorts", c.publish_all},
       {"Memory", c.memory},
       {"NanoCpus", c.nano_cpus},
       {"PidsLimit", c.pids_limit},
@@ -109,6 +118,9 @@ Status host_config_from_json(const JsonReader& r, ContainerRecord& c) {
   c.init = TRY(r.boolean("Init", false));
   c.network_mode = TRY(text_or_empty(r, "NetworkMode"));
   c.links = TRY(r.strings("Links"));
+  if (r.has("PortBindings"))
+    c.port_bindings = TRY(port_bindings_from_json(TRY(r.object("PortBindings"))));
+  c.publish_all = TRY(r.boolean("PublishAllPorts", false));
   c.memory = TRY(number_or_zero(r, "Memory"));
   c.nano_cpus = TRY(number_or_zero(r, "NanoCpus"));
   c.pids_limit = TRY(number_or_zero(r, "PidsLimit"));
@@ -199,6 +211,7 @@ Json ContainerRunState::to_json() const {
           {"OOMKilled", oom_killed},
           {"StoppedByUser", stopped_by_user},
           {"RestartCount", restart_count},
+          {"Ports", published_ports_to_json(ports)},
           {"Error", error},
           {"StartedAt", started_at.empty() ? std::string(kZeroTime) : started_at},
           {"FinishedAt", finished_at.empty() ? std::string(kZeroTime) : finished_at}};
@@ -219,6 +232,7 @@ Result<ContainerRunState> ContainerRunState::from_json(const Json& json, std::st
   s.oom_killed = TRY(r.boolean("OOMKilled", false));
   s.stopped_by_user = TRY(r.boolean("StoppedByUser", false));
   s.restart_count = static_cast<int>(TRY(number_or_zero(r, "RestartCount")));
+  if (r.has("Ports")) s.ports = TRY(published_ports_from_json(TRY(r.object("Ports"))));
   s.error = TRY(text_or_empty(r, "Error"));
   s.started_at = TRY(text_or_empty(r, "StartedAt"));
   s.finished_at = TRY(text_or_empty(r, "FinishedAt"));

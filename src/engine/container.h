@@ -20,6 +20,7 @@
 
 #include "base/json.h"
 #include "base/result.h"
+#include "engine/ports.h"
 #include "image/digest.h"
 
 namespace quai::engine {
@@ -67,17 +68,19 @@ struct ContainerRecord {
   bool tty = false;
   bool open_stdin = false;
   std::vector<std::string> image_volumes;  // VOLUME entries of the image
+  std::vector<std::string> exposed_ports;  // "80/tcp": the image's EXPOSE and --expose
 
   // HostConfig
   bool auto_remove = false;
   bool read_only = false;
   bool privileged = false;
   bool init = false;
-  std::string network_mode = "none";  // none, host, container:ID, or a network's name
-  std::string ipv4_address;           // --ip: the address wanted on that network
-  std::vector<std::string> network_aliases;
-  std::vector<std::string>
-      links;  // --link NAME[:ALIAS]  // --network-alias: more names for it there
+  std::string network_mode = "none";         // none, host, container:ID, or a network's name
+  std::string ipv4_address;                  // --ip: the address wanted on that network
+  std::vector<std::string> network_aliases;  // --network-alias: more names for it there
+  std::vector<std::string> links;            // --link NAME[:ALIAS]
+  std::vector<PortBinding> port_bindings;    // -p
+  bool publish_all = false;                  // -P: every exposed port, on a port of the kernel's
   int64_t memory = 0;
   int64_t nano_cpus = 0;
   int64_t pids_limit = 0;
@@ -105,6 +108,7 @@ struct ContainerRunState {
   bool oom_killed = false;
   bool stopped_by_user = false;  // a stop or kill: no restart, even for "always"
   int restart_count = 0;
+  std::vector<PublishedPort> ports;  // while running: what -p and -P got
   std::string error;
   std::string started_at;  // RFC 3339; "0001-01-01T00:00:00Z" when never
   std::string finished_at;

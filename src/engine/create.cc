@@ -1,5 +1,7 @@
 #include "engine/create.h"
 
+#include <algorithm>
+
 #include "engine/internal/networking.h"
 #include "engine/volumes.h"
 #include "store/ids.h"
@@ -36,6 +38,18 @@ Status check_env_sizes(const std::vector<std::string>& env) {
     }
   }
   return ok();
+}
+
+// As in Docker, a published port is exposed too: the image's, --expose's and -p's, once.
+std::vector<std::string> expose(const std::vector<std::string>& from_image,
+                                const ContainerRecord& record) {
+  std::vector<std::string> exposed = from_image;
+  exposed.insert(exposed.end(), record.exposed_ports.begin(), record.exposed_ports.end());
+  for (const auto& binding : record.port_bindings)
+    exposed.push_back(port_key(binding.container_port, binding.protocol));
+  std::ranges::sort(exposed);
+  exposed.erase(std::unique(exposed.begin(), exposed.end()), exposed.end());
+  return exposed;
 }
 
 }  // namespace
@@ -90,6 +104,7 @@ Result<ContainerRecord> create_from_request(Engine& engine, const ContainerReque
   record.open_stdin = request.interactive;
   record.hostname = request.hostname;
   record.image_volumes = from_image.volumes;
+  record.exposed_ports = expose(from_image.exposed_ports, record);
   for (const auto& path : from_image.volumes) {
     if (covered_by_mount(record, path)) continue;
     auto volume = TRY(create_volume(engine, "", {}, true));

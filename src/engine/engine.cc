@@ -5,6 +5,7 @@
 #include <cerrno>
 
 #include "base/log.h"
+#include "engine/internal/publishing.h"
 #include "store/ids.h"
 #include "store/json_file.h"
 #include "sys/fs.h"
@@ -188,6 +189,8 @@ Result<ContainerRunState> Engine::reconcile(const ContainerRecord& record,
   // exit, so record it as Docker does for a lost container and clean the runtime's side.
   auto lock = TRY(lock_container(record.id));
   (void)runtime::delete_container(runtime_options(), record.id, true);
+  internal::release_orphan_ports(*this, state.ports);
+  state.ports.clear();
   state.status = RunStatus::Exited;
   state.exit_code = 255;
   state.error = "the container's monitor died";

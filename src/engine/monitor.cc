@@ -16,6 +16,7 @@
 
 #include "engine/internal/frames.h"
 #include "engine/internal/networking.h"
+#include "engine/internal/publishing.h"
 #include "engine/internal/setup.h"
 #include "engine/logs.h"
 #include "engine/spec_builder.h"
@@ -91,6 +92,7 @@ class Monitor {
   int restart_count_ = 0;
   std::optional<std::string> start_error_;  // "<exit code> <message>"
   std::vector<internal::Endpoint> endpoints_;
+  std::vector<internal::PortReservation> ports_;
 };
 
 void Monitor::broadcast(Frame frame, std::string_view payload) {
@@ -279,6 +281,12 @@ int Monitor::run() {
     return finish(-1);
   }
   endpoints_ = std::move(*endpoints);
+  auto ports = internal::reserve_ports(record_);
+  if (!ports) {
+    fail_start(ports.error());
+    return finish(-1);
+  }
+  ports_ = std::move(*ports);
   if (auto etc = internal::write_etc_files(engine_, record_, endpoints_); !etc) {
     fail_start(etc.error());
     return finish(-1);
@@ -290,7 +298,8 @@ int Monitor::run() {
     if (launched) {
       // The container's namespace exists and nothing of it runs yet: its network is ready
       // before its program starts.
-      auto started = internal::connect_endpoints(record_, endpoints_, launched->pid);
+      auto started = internal::connect_endpoints(engine_, record_, endpoints_, launched->pid);
+      if (started) started = internal::publish_ports(engine_, ports_, endpoints_);
       if (started) started = runtime::start_created(*launched);
       if (!started) {
         (void)runtime::delete_container(engine_.runtime_options(), record_.id, true);
@@ -313,6 +322,7 @@ int Monitor::run() {
       s.monitor_start_time = sys::process_start_time(::getpid()).value_or(0);
       s.started_at = rfc3339_now();
       s.restart_count = restart_count_;
+      s.ports = internal::published(ports_);
     });
     broadcast(Frame::Started, std::to_string(launched->pid));
     exit_code = supervise(*launched, stdio);
@@ -326,6 +336,7 @@ int Monitor::run() {
       s.pid = 0;
       s.finished_at = rfc3339_now();
       if (!restart) s.monitor_pid = 0;
+      if (!restart) s.ports.clear();
     });
     if (!restart) break;
     // Docker's back-off: 100 ms, doubling per restart, at most a minute.
@@ -339,6 +350,8 @@ int Monitor::run() {
 
 int Monitor::finish(int exit_code) {
   ::unlink(engine_.attach_socket(record_.id).c_str());
+  internal::unpublish_ports(engine_, ports_);
+  ports_.clear();  // the host ports are free from here
   internal::release_endpoints(engine_, endpoints_);
   (void)internal::write_hosts_files(engine_, record_, endpoints_, false);  // the others forget it
   std::string rootfs = engine_.container_dir(record_.id) + "/rootfs";

@@ -43,7 +43,56 @@ Result<net::NetworkRecord> find_network(Engine& engine, net::NetworkStore& netwo
   return networks.default_bridge(TRY(net::host_subnets()), net::host_mtu(), interface);
 }
 
+// What a container's live monitor holds: its network and address there.
+std::vector<Endpoint> held_endpoints(Engine& engine, net::NetworkStore& networks,
+                                     const ContainerRecord& target) {
+  std::vector<Endpoint> held;
+  if (!joins_networks(target)) return held;
+  auto network = find_network(engine, networks, target.network_mode);
+  if (!network) return held;
+  auto claims = networks.claims(*network);
+  if (!claims) return held;
+  for (const auto& [address, holder] : *claims) {
+    if (!holder.starts_with(target.id + ":") || monitor_gone(holder)) continue;
+    held.push_back({*network, address, holder});
+  }
+  return held;
+}
+
 }  // namespace
+
+net::Firewall firewall(Engine& engine) {
+  bool machine_store = engine.root() == EngineOptions{}.root;
+  return net::Firewall(net::Firewall::table_for(engine.root(), machine_store));
+}
+
+namespace {
+
+net::BridgeRules rules_of(const net::NetworkRecord& network) {
+  return {network.interface(), network.internal, network.masquerade()};
+}
+
+}  // namespace
+
+Status ensure_network_bridge(Engine& engine, const net::NetworkRecord& network) {
+  bool made = TRY_CTX(
+      net::ensure_bridge(network.interface(), network.gateway, network.subnet, network.mtu()),
+      "network {}", network.name);
+  if (!made) return ok();
+  TRY_CTX(firewall(engine).add_bridge(rules_of(network)), "network {}", network.name);
+  // Outbound NAT needs the replies forwarded from the host's uplink too. The machine's own
+  // engine turns forwarding on, as Docker's daemon does; a test's store never changes a
+  // setting of the whole host (docs/DECISIONS.md).
+  if (engine.root() == EngineOptions{}.root && network.masquerade() && !network.internal)
+    TRY_CTX(sys::write_existing("/proc/sys/net/ipv4/ip_forward", "1"), "network {}", network.name);
+  return ok();
+}
+
+Status remove_network_bridge(Engine& engine, const net::NetworkRecord& network) {
+  TRY_CTX(firewall(engine).remove_bridge(rules_of(network)), "network {}", network.name);
+  TRY_CTX(net::delete_link(network.interface()), "network {}", network.name);
+  return ok();
+}
 
 bool monitor_gone(std::string_view holder) {
   auto fields = split(holder, ':');
@@ -67,6 +116,9 @@ Result<net::NetworkRecord> find_network(Engine& engine, const std::string& name)
 
 Status check_network_request(Engine& engine, ContainerRecord& record) {
   if (auto shared = shared_with(record); !shared.empty()) {
+    if (!record.port_bindings.empty() || record.publish_all)
+      return fail(Errc::InvalidArgument,
+                  "conflicting options: port publishing and the container type network mode");
     // Docker records the target's full id: a rename of it changes nothing.
     auto target = TRY(engine.find_container(shared));
     record.network_mode = "container:" + target.record.id;
@@ -102,6 +154,12 @@ Result<std::string> shared_network_namespace(Engine& engine, const ContainerReco
   return fmt::format("/proc/{}/ns/net", target.state.pid);
 }
 
+std::vector<Endpoint> held_endpoints(Engine& engine, const ContainerRecord& record) {
+  auto networks = open_networks(engine);
+  if (!networks) return {};
+  return held_endpoints(engine, *networks, record);
+}
+
 Result<std::vector<Endpoint>> claim_endpoints(Engine& engine, const ContainerRecord& record) {
   std::vector<Endpoint> endpoints;
   if (!joins_networks(record)) return endpoints;
@@ -116,16 +174,15 @@ Result<std::vector<Endpoint>> claim_endpoints(Engine& engine, const ContainerRec
   return endpoints;
 }
 
-Status connect_endpoints(const ContainerRecord& record, const std::vector<Endpoint>& endpoints,
-                         pid_t pid) {
+Status connect_endpoints(Engine& engine, const ContainerRecord& record,
+                         const std::vector<Endpoint>& endpoints, pid_t pid) {
   if (endpoints.empty()) return ok();
   std::string ns = fmt::format("/proc/{}/ns/net", pid);
   sys::UniqueFd netns(::open(ns.c_str(), O_RDONLY | O_CLOEXEC));
   if (!netns) return fail_errno(errno, "open \"{}\"", ns);
   for (size_t i = 0; i < endpoints.size(); ++i) {
     const net::NetworkRecord& network = endpoints[i].network;
-    TRY_CTX(net::ensure_bridge(network.interface(), network.gateway, network.subnet, network.mtu()),
-            "network {}", network.name);
+    TRY(ensure_network_bridge(engine, network));
     net::VethPlan plan;
     plan.host_name = fmt::format("qv{}{}", record.id.substr(0, 12), i);
     plan.bridge = network.interface();
@@ -185,14 +242,9 @@ std::vector<Member> members(Engine& engine, net::NetworkStore& networks,
 // The address a running container holds on the network it joined, if any.
 std::optional<net::Ipv4> address_of(Engine& engine, net::NetworkStore& networks,
                                     const ContainerRecord& target) {
-  if (!joins_networks(target)) return std::nullopt;
-  auto network = find_network(engine, networks, target.network_mode);
-  if (!network) return std::nullopt;
-  auto claims = networks.claims(*network);
-  if (!claims) return std::nullopt;
-  for (const auto& [address, holder] : *claims)
-    if (holder_container(holder) == target.id && !monitor_gone(holder)) return address;
-  return std::nullopt;
+  auto held = held_endpoints(engine, networks, target);
+  if (held.empty()) return std::nullopt;
+  return held.front().address;
 }
 
 // --link NAME:ALIAS lines, as Docker writes them: "IP\tALIAS ID NAME".

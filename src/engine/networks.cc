@@ -31,12 +31,11 @@ Result<net::NetworkRecord> create_network(Engine& engine, const net::NetworkSpec
     return fail(Errc::AlreadyExists, "network with name {} already exists", spec.name);
   auto store = TRY(open_store(engine));
   auto network = TRY(store.create(spec, TRY(net::host_subnets()), net::host_mtu()));
-  auto bridge =
-      net::ensure_bridge(network.interface(), network.gateway, network.subnet, network.mtu());
+  auto bridge = internal::ensure_network_bridge(engine, network);
   if (!bridge) {
-    (void)net::delete_link(network.interface());
+    (void)internal::remove_network_bridge(engine, network);
     (void)store.remove(network);
-    return fail(bridge.error().add_context(fmt::format("network {}", spec.name)));
+    return std::unexpected(bridge.error());
   }
   return network;
 }
@@ -73,8 +72,46 @@ Status remove_network(Engine& engine, const std::string& name_or_id) {
   if (!TRY(live_endpoints(store, network)).empty())
     return fail(Errc::Busy, "error while removing network: network {} id {} has active endpoints",
                 network.name, network.id);
-  TRY_CTX(net::delete_link(network.interface()), "network {}", network.name);
+  TRY(internal::remove_network_bridge(engine, network));
   return store.remove(network);
+}
+
+Json network_settings(Engine& engine, const ContainerView& view) {
+  const ContainerRecord& record = view.record;
+  bool running = view.state.status == RunStatus::Running;
+  Json ports = Json::object();
+  if (running) {
+    for (const auto& key : record.exposed_ports) ports[key] = nullptr;
+    Json published = published_ports_to_json(view.state.ports);
+    for (const auto& [key, list] : published.items()) ports[key] = list;
+  }
+  Json networks = Json::object();
+  Json settings = {
+      {"Ports", ports}, {"IPAddress", ""}, {"IPPrefixLen", 0}, {"Gateway", ""}, {"MacAddress", ""}};
+  for (const auto& endpoint :
+       running ? internal::held_endpoints(engine, record) : std::vector<internal::Endpoint>{}) {
+    const net::NetworkRecord& network = endpoint.network;
+    Json ipam = Json::object();
+    if (!record.ipv4_address.empty()) ipam["IPv4Address"] = record.ipv4_address;
+    networks[network.name] = {{"IPAMConfig", ipam},
+                              {"Links", record.links},
+                              {"Aliases", record.network_aliases},
+                              {"MacAddress", net::mac_for(endpoint.address)},
+                              {"NetworkID", network.id},
+                              {"EndpointID", ""},
+                              {"Gateway", network.gateway.str()},
+                              {"IPAddress", endpoint.address.str()},
+                              {"IPPrefixLen", network.subnet.prefix},
+                              {"DNSNames", Json::array({record.name, record.id.substr(0, 12)})}};
+    if (network.is_default_bridge()) {
+      settings["IPAddress"] = endpoint.address.str();
+      settings["IPPrefixLen"] = network.subnet.prefix;
+      settings["Gateway"] = network.gateway.str();
+      settings["MacAddress"] = net::mac_for(endpoint.address);
+    }
+  }
+  settings["Networks"] = networks;
+  return settings;
 }
 
 Result<std::vector<std::string>> prune_networks(Engine& engine) {

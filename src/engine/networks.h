@@ -20,6 +20,9 @@ Result<Json> inspect_network(Engine& engine, const std::string& name_or_id);
 /// Refused while a running container is on it ("… has active endpoints"); the default
 /// bridge is never removed.
 Status remove_network(Engine& engine, const std::string& name_or_id);
+/// A container's NetworkSettings as Docker's inspect shows them: its address on each
+/// network while it runs, and its ports (published, or exposed and null).
+Json network_settings(Engine& engine, const ContainerView& view);
 /// Removes every user-defined network no running container is on; returns their names.
 Result<std::vector<std::string>> prune_networks(Engine& engine);
 

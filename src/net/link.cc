@@ -164,10 +164,11 @@ Result<std::vector<Subnet>> host_subnets() {
   return subnets;
 }
 
-Status ensure_bridge(const std::string& name, Ipv4 gateway, const Subnet& subnet, int mtu) {
+Result<bool> ensure_bridge(const std::string& name, Ipv4 gateway, const Subnet& subnet, int mtu) {
   Socket sock = TRY(connect());
   auto existing = get_link(sock.get(), name);
-  if (!existing) {
+  bool made = !existing;
+  if (made) {
     Link bridge(rtnl_link_bridge_alloc());
     rtnl_link_set_name(bridge.get(), name.c_str());
     rtnl_link_set_mtu(bridge.get(), static_cast<unsigned>(mtu));
@@ -178,7 +179,8 @@ Status ensure_bridge(const std::string& name, Ipv4 gateway, const Subnet& subnet
   }
   Link bridge = TRY(std::move(existing));
   TRY(add_address(sock.get(), rtnl_link_get_ifindex(bridge.get()), gateway, subnet, name));
-  return set_up(sock.get(), bridge.get(), name);
+  TRY(set_up(sock.get(), bridge.get(), name));
+  return made;
 }
 
 Status delete_link(const std::string& name) {

@@ -16,8 +16,8 @@ int host_mtu();
 Result<std::vector<Subnet>> host_subnets();
 
 /// Makes bridge `name` holding `gateway` in `subnet`, with `mtu`, and brings it up; a
-/// bridge already there is only brought up.
-Status ensure_bridge(const std::string& name, Ipv4 gateway, const Subnet& subnet, int mtu);
+/// bridge already there is only brought up. True when it was made (this boot's first use).
+Result<bool> ensure_bridge(const std::string& name, Ipv4 gateway, const Subnet& subnet, int mtu);
 /// Deletes an interface; one that is not there is no error.
 Status delete_link(const std::string& name);
 

@@ -17,6 +17,11 @@ int NetworkRecord::mtu() const {
   return mtu;
 }
 
+bool NetworkRecord::masquerade() const {
+  auto set = options.find(std::string(kMasqueradeOption));
+  return set == options.end() || set->second != "false";
+}
+
 Json NetworkRecord::to_json(Json containers) const {
   Json config{{"Subnet", subnet.str()}, {"Gateway", gateway.str()}};
   if (ip_range) config["IPRange"] = ip_range->str();

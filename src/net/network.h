@@ -15,6 +15,8 @@ namespace quai::net {
 
 inline constexpr std::string_view kBridgeNameOption = "com.docker.network.bridge.name";
 inline constexpr std::string_view kMtuOption = "com.docker.network.driver.mtu";
+inline constexpr std::string_view kMasqueradeOption =
+    "com.docker.network.bridge.enable_ip_masquerade";
 inline constexpr std::string_view kDefaultBridge = "bridge";  // Docker's default network
 
 struct NetworkRecord {
@@ -34,6 +36,8 @@ struct NetworkRecord {
   /// IFNAMSIZ's limit; a prefix of its own, so no sweep touches docker0, br-* or cni-*).
   std::string interface() const;
   int mtu() const;
+  /// Outbound NAT: on unless the enable_ip_masquerade option says "false".
+  bool masquerade() const;
   /// The range addresses come from (ip_range, else the subnet).
   Subnet pool() const { return ip_range.value_or(subnet); }
 

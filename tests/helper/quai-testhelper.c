@@ -15,6 +15,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <netinet/in.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -325,6 +326,28 @@ static void cmd_write(char** a) {
 
 static void cmd_read(char** a) { cat_file("read", a[0]); }
 
+/* Answers each UDP datagram to PORT with "echo: " and the datagram, for ever: busybox's
+ * nc has no UDP. Prints "udp-echo PORT: ready" once bound. */
+static void cmd_udp_echo(char** a) {
+  int fd = socket(AF_INET, SOCK_DGRAM, 0);
+  struct sockaddr_in self = {.sin_family = AF_INET, .sin_port = htons((uint16_t)num(a[0]))};
+  if (fd < 0 || bind(fd, (struct sockaddr*)&self, sizeof self) != 0) {
+    printf("udp-echo %s: %s\n", a[0], strerror(errno));
+    return;
+  }
+  printf("udp-echo %s: ready\n", a[0]);
+  fflush(stdout);
+  for (;;) {
+    char in[1024], out[1100];
+    struct sockaddr_in peer;
+    socklen_t length = sizeof peer;
+    ssize_t n = recvfrom(fd, in, sizeof in, 0, (struct sockaddr*)&peer, &length);
+    if (n < 0) continue;
+    int m = snprintf(out, sizeof out, "echo: %.*s", (int)n, in);
+    sendto(fd, out, (size_t)m, 0, (struct sockaddr*)&peer, length);
+  }
+}
+
 static int not_dots(const struct dirent* de) {
   return strcmp(de->d_name, ".") != 0 && strcmp(de->d_name, "..") != 0;
 }
@@ -476,6 +499,7 @@ static const struct command commands[] = {
     {"sleep", 1, ARG_SECONDS, NULL, cmd_sleep},
     {"write", 2, ARG_TEXT, NULL, cmd_write},
     {"read", 1, ARG_TEXT, NULL, cmd_read},
+    {"udp-echo", 1, ARG_COUNT, NULL, cmd_udp_echo},
     {"ls", 1, ARG_TEXT, NULL, cmd_ls},
     {"stat", 1, ARG_TEXT, NULL, cmd_stat},
     {"echo", 1, ARG_TEXT, NULL, cmd_echo},
@@ -492,7 +516,8 @@ static void usage(void) {
     fprintf(stderr, " %s", commands[i].name);
   fputs(
       "\nargs: alloc MIB, fork N, sleep SECONDS, write PATH TEXT, read|ls|stat PATH,\n"
-      "      echo TEXT, exit N, kill-self SIG, exec PATH [ARGS...] [--], syscall PROBE\n",
+      "      echo TEXT, exit N, kill-self SIG, exec PATH [ARGS...] [--], syscall PROBE,\n"
+      "      udp-echo PORT\n",
       stderr);
   exit(2);
 }

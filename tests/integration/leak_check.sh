@@ -1,6 +1,6 @@
 #!/bin/sh
 # Runs after every integration test (ctest fixture cleanup): the suite must leave no
-# mounts, cgroups, processes or state of its containers on the machine.
+# mounts, cgroups, processes, interfaces, firewall tables or state of its containers on the machine.
 set -u
 found=0
 report() { echo "leak: $*"; found=1; }
@@ -13,7 +13,9 @@ procs=$(pgrep -f 'quai-testhelper|quai-it' | grep -v "^$$\$" || true)
 [ -z "$procs" ] || report "processes: $(ps -o pid=,args= -p "$(echo $procs | tr ' ' ',')" 2>/dev/null)"
 links=$(ip -o link show 2>/dev/null | awk -F': ' '{print $2}' | grep -E '^(qbr-|qv[0-9a-f]{12})' || true)
 [ -z "$links" ] || report "interfaces: $(echo $links)"
+tables=$(nft list tables 2>/dev/null | awk '$3 ~ /^quai_/ {print $3}')
+[ -z "$tables" ] || report "nftables tables: $(echo $tables)"
 dirs=$(find /tmp -maxdepth 1 -name 'quai-it*' 2>/dev/null)
 [ -z "$dirs" ] || report "temp dirs: $dirs"
-[ "$found" = 0 ] && echo "leak_check: no leftover mounts, cgroups, processes, interfaces or temp dirs"
+[ "$found" = 0 ] && echo "leak_check: no leftover mounts, cgroups, processes, interfaces, nftables tables or temp dirs"
 exit "$found"

@@ -66,13 +66,18 @@ void wait_for_background_work(const std::string& dir) {
   }
 }
 
-// Bridges are kernel objects outside the temp dir: each network a store below `dir` has
-// (the default one too, on a qbr- name of its own outside /var/lib/quai) goes.
-void remove_bridges(const std::string& dir) {
+// Bridges and the firewall table are kernel objects outside the temp dir: each network a
+// store below `dir` has (the default one too, on a qbr- name of its own outside
+// /var/lib/quai) goes, and the store's nftables table (quai_ and its root's sha256).
+void remove_networking(const std::string& dir) {
   for (const auto& store : entries(dir)) {
-    for (const auto& id : entries(dir + "/" + store + "/networks")) {
+    auto networks = entries(dir + "/" + store + "/networks");
+    if (networks.empty()) continue;  // never networked: no bridge, no table
+    for (const auto& id : networks) {
       if (id.size() == 64) run({"ip", "link", "del", "qbr-" + id.substr(0, 11)});
     }
+    auto hash = run({"sh", "-c", "printf %s \"$0\" | sha256sum", dir + "/" + store});
+    run({"nft", "delete", "table", "ip", "quai_" + hash.out.substr(0, 12)});
   }
 }
 
@@ -80,7 +85,7 @@ void QuaiTest::TearDown() {
   if (!dir_) return;
   for (const auto& id : split_lines(quai({"ps", "-aq"}).out)) quai({"rm", "-f", id});
   wait_for_background_work(dir_->path());
-  remove_bridges(dir_->path());
+  remove_networking(dir_->path());
   dir_.reset();
 }
 

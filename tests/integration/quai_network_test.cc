@@ -1,6 +1,9 @@
 // Issue 6: bridge networks as a Docker user drives them (network create/ls/inspect/rm,
 // run --network/--ip). Traffic stays on this machine: the host and the test's own bridges.
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <gtest/gtest.h>
@@ -12,6 +15,46 @@ namespace {
 
 bool contains(const std::string& text, const std::string& part) {
   return text.find(part) != std::string::npos;
+}
+
+// Whether this process can bind the TCP or UDP port on `address` (nobody holds it).
+bool port_free(const std::string& address, int port, int type = SOCK_STREAM) {
+  int fd = ::socket(AF_INET, type, 0);
+  sockaddr_in where{};
+  where.sin_family = AF_INET;
+  where.sin_port = htons(static_cast<uint16_t>(port));
+  ::inet_pton(AF_INET, address.c_str(), &where.sin_addr);
+  bool free = ::bind(fd, reinterpret_cast<sockaddr*>(&where), sizeof where) == 0;
+  ::close(fd);
+  return free;
+}
+
+// Sends `text` to a UDP port on loopback and returns the answer ("" after 10 tries of 200 ms).
+std::string udp_exchange(int port, const std::string& text) {
+  int fd = ::socket(AF_INET, SOCK_DGRAM, 0);
+  timeval wait{0, 200000};
+  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &wait, sizeof wait);
+  sockaddr_in to{};
+  to.sin_family = AF_INET;
+  to.sin_port = htons(static_cast<uint16_t>(port));
+  to.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  std::string answer;
+  for (int i = 0; i < 10 && answer.empty(); ++i) {
+    ::sendto(fd, text.data(), text.size(), 0, reinterpret_cast<sockaddr*>(&to), sizeof to);
+    char buffer[256];
+    ssize_t n = ::recv(fd, buffer, sizeof buffer, 0);
+    if (n > 0) answer.assign(buffer, static_cast<size_t>(n));
+  }
+  ::close(fd);
+  return answer;
+}
+
+// The host's own address on its default route's interface (192.0.2.2 here): local, so
+// traffic to it stays on this machine.
+std::string host_address() {
+  auto route =
+      run({"sh", "-c", "ip -4 route get 1.1.1.1 | sed -n 's/.* src \\([0-9.]*\\).*/\\1/p'"});
+  return route.out.substr(0, route.out.find('\n'));
 }
 
 class QuaiNetwork : public QuaiTest {
@@ -245,6 +288,110 @@ TEST_F(QuaiNetwork, RefusesWhatDockerRefuses) {
             "subnets\n");
   auto inspect = quai({"network", "inspect", "nowhere"});
   EXPECT_EQ(inspect.err, "quai: error: No such network: nowhere\n");
+}
+
+// Issue 6, acceptance 2.
+TEST_F(QuaiNetwork, APublishedPortIsServedOnLoopbackAndIsFreeAgainAfterRm) {
+  ASSERT_TRUE(port_free("127.0.0.1", 8080)) << "something else holds 8080";
+  std::string web =
+      serve({"--name", "web", "-p", "127.0.0.1:8080:80", "-p", "80", "--network", "bridge"},
+            "127.0.0.1:8080");
+  auto served = run({"curl", "-s", "-m", "2", "http://127.0.0.1:8080/hostname"});
+  EXPECT_EQ(served.out, web.substr(0, 12) + "\n") << served.both();
+  EXPECT_FALSE(port_free("127.0.0.1", 8080)) << "the host port is held while it runs";
+  auto port = quai({"port", "web", "80"});
+  ASSERT_EQ(port.exit_code, 0) << port.both();
+  auto lines = split_lines(port.out);
+  ASSERT_EQ(lines.size(), 2u) << port.out;
+  EXPECT_EQ(lines[0], "127.0.0.1:8080");
+  ASSERT_TRUE(lines[1].starts_with("0.0.0.0:")) << port.out;
+  std::string random = lines[1].substr(8);
+  EXPECT_GE(std::stoi(random), 1024) << port.out;
+  auto by_random = run({"curl", "-s", "-m", "2", "http://127.0.0.1:" + random + "/hostname"});
+  EXPECT_EQ(by_random.out, web.substr(0, 12) + "\n") << by_random.both();
+  auto all = quai({"port", "web"});
+  EXPECT_EQ(all.out, "80/tcp -> 127.0.0.1:8080\n80/tcp -> 0.0.0.0:" + random + "\n");
+  auto ps = quai({"ps", "--format", "{{.Ports}}"});
+  EXPECT_EQ(ps.out, "127.0.0.1:8080->80/tcp, 0.0.0.0:" + random + "->80/tcp\n");
+  auto inspected = quai({"inspect", "-f", "{{json .NetworkSettings.Ports}}", "web"});
+  EXPECT_EQ(inspected.out,
+            "{\"80/tcp\":[{\"HostIp\":\"127.0.0.1\",\"HostPort\":\"8080\"},"
+            "{\"HostIp\":\"0.0.0.0\",\"HostPort\":\"" +
+                random + "\"}]}\n");
+  auto none = quai({"port", "web", "81/udp"});
+  EXPECT_EQ(none.err, "quai: error: No public port '81/udp' published for web\n");
+
+  auto taken =
+      quai({"run", "-d", "-p", "127.0.0.1:8080:80", "--network", "bridge", "busybox", "true"});
+  EXPECT_EQ(taken.exit_code, 125);
+  EXPECT_TRUE(contains(taken.err, "Bind for 127.0.0.1:8080 failed: port is already allocated"))
+      << taken.both();
+
+  ASSERT_EQ(quai({"rm", "-f", "web"}).exit_code, 0);
+  EXPECT_TRUE(port_free("127.0.0.1", 8080));
+  EXPECT_TRUE(port_free("0.0.0.0", std::stoi(random)));
+  auto rules = run({"nft", "list", "ruleset"});
+  EXPECT_FALSE(contains(rules.out, ": 172.")) << "a forwarding is left: " << rules.out;
+  EXPECT_NE(run({"curl", "-s", "-m", "1", "http://127.0.0.1:8080/hostname"}).exit_code, 0);
+}
+
+TEST_F(QuaiNetwork, UdpIsPublishedAndAnotherContainerReachesAPortThroughTheHostsAddress) {
+  create_network("front", "10.215.0.0/24");
+  create_network("back", "10.216.0.0/24");
+  auto echo = quai({"run", "-d", "--name", "echo", "--network", "front", "-p", "127.0.0.1::53/udp",
+                    "-v", helper_binary() + ":/helper:ro", "busybox", "/helper", "udp-echo", "53"});
+  ASSERT_EQ(echo.exit_code, 0) << echo.both();
+  auto port = quai({"port", "echo", "53/udp"});
+  ASSERT_TRUE(port.out.starts_with("127.0.0.1:")) << port.both();
+  int udp = std::stoi(port.out.substr(10));
+  EXPECT_EQ(udp_exchange(udp, "ping"), "echo: ping");
+
+  std::string host = host_address();
+  ASSERT_FALSE(host.empty());
+  serve({"--name", "web", "--network", "front", "-p", "18080:80"}, "127.0.0.1:18080");
+  auto from_other = fetch_from("back", "http://" + host + ":18080/hostname");
+  EXPECT_EQ(from_other.exit_code, 0) << "through " << host << ": " << from_other.both();
+  auto from_same = fetch_from("front", "http://" + host + ":18080/hostname");
+  EXPECT_EQ(from_same.exit_code, 0) << "hairpin through " << host << ": " << from_same.both();
+  auto direct =
+      quai({"run", "--rm", "--network", "back", "busybox", "nc", "-w", "2", "10.215.0.3", "80"});
+  EXPECT_NE(direct.exit_code, 0) << "only the published port crosses networks";
+}
+
+TEST_F(QuaiNetwork, PublishAllTakesEveryExposedPort) {
+  auto started = quai({"run", "-d", "--name", "all", "-P", "--expose", "80", "--expose",
+                       "7000-7001/udp", "--network", "bridge", "busybox", "sleep", "60"});
+  ASSERT_EQ(started.exit_code, 0) << started.both();
+  auto ports = split_lines(quai({"port", "all"}).out);
+  ASSERT_EQ(ports.size(), 3u) << ::testing::PrintToString(ports);
+  EXPECT_TRUE(ports[0].starts_with("7000/udp -> 0.0.0.0:")) << ports[0];
+  EXPECT_TRUE(ports[1].starts_with("7001/udp -> 0.0.0.0:")) << ports[1];
+  EXPECT_TRUE(ports[2].starts_with("80/tcp -> 0.0.0.0:")) << ports[2];
+  auto host_mode = quai({"run", "--rm", "-p", "80", "--network", "host", "busybox", "true"});
+  EXPECT_EQ(host_mode.err, "WARNING: Published ports are discarded when using host network mode\n");
+  auto bad = quai({"run", "--rm", "-p", "80/sctp", "busybox", "true"});
+  EXPECT_EQ(bad.err,
+            "quai: error: invalid argument \"80/sctp\" for \"-p, --publish\" flag: invalid proto: "
+            "sctp\n");
+}
+
+// The rule, not a missing route: a container given a default route on an internal network
+// still reaches nothing beyond it.
+TEST_F(QuaiNetwork, AnInternalNetworkLetsNothingOut) {
+  create_network("front", "10.217.0.0/24");
+  auto made = quai({"network", "create", "--internal", "--subnet", "10.218.0.0/24", "sealed"});
+  ASSERT_EQ(made.exit_code, 0) << made.both();
+  serve({"--network", "front", "--ip", "10.217.0.10"}, "10.217.0.10");
+  auto inside = quai({"run", "-d", "--name", "inside", "--network", "sealed", "busybox", "httpd",
+                      "-f", "-p", "80", "-h", "/etc"});
+  ASSERT_EQ(inside.exit_code, 0) << inside.both();
+  auto out =
+      quai({"run", "--rm", "--network", "sealed", "--cap-add", "NET_ADMIN", "busybox", "sh", "-c",
+            "ip route add default via 10.218.0.1 && nc -w 2 10.217.0.10 80 </dev/null"});
+  EXPECT_NE(out.exit_code, 0) << out.both();
+  auto within = quai(
+      {"run", "--rm", "--network", "sealed", "busybox", "wget", "-qO-", "http://inside/hostname"});
+  EXPECT_EQ(within.exit_code, 0) << "inside the network, traffic flows: " << within.both();
 }
 
 }  // namespace

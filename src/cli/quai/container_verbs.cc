@@ -9,6 +9,7 @@
 #include "cli/quai/verbs.h"
 #include "engine/lifecycle.h"
 #include "engine/logs.h"
+#include "engine/networks.h"
 #include "runtime/container.h"
 #include "store/ids.h"
 
@@ -45,8 +46,9 @@ std::string status_text(const engine::ContainerRunState& s) {
   return "";
 }
 
-Json inspect_json(const ContainerView& v) {
+Json inspect_json(const ContainerView& v, Json network_settings = Json::object()) {
   Json j = v.record.to_json();
+  j["NetworkSettings"] = std::move(network_settings);
   const auto& s = v.state;
   j["State"] = {
       {"Status", engine::run_status_name(s.status)},
@@ -137,13 +139,13 @@ Result<int> list_containers(Globals& globals, const PsFlags& f) {
         {"Status", status_text(v.state)},
         {"State", std::string(engine::run_status_name(v.state.status))},
         {"Names", v.record.name},
-        {"Ports", ""}};
+        {"Ports", running ? engine::ports_column(v.state.ports, v.record.exposed_ports) : ""}};
     if (tmpl) {
       out += tmpl->render(fields, inspect_json(v)) + "\n";
       continue;
     }
     rows.push_back({fields["ID"], fields["Image"], fields["Command"], fields["RunningFor"],
-                    fields["Status"], "", fields["Names"]});
+                    fields["Status"], fields["Ports"], fields["Names"]});
   }
   if (f.quiet || tmpl) {
     if (tmpl && tmpl->is_table()) {
@@ -193,6 +195,31 @@ struct LogsFlags {
   std::string container, tail = "all", since;
   bool follow = false, timestamps = false;
 };
+
+// `port CONTAINER [PORT[/PROTO]]`: "80/tcp -> 0.0.0.0:32768" per published port, or the
+// host addresses of one port.
+Result<int> show_ports(Globals& globals, const std::string& name, const std::string& port) {
+  auto engine = TRY(open_engine(globals));
+  auto view = TRY(engine.find_container(name));
+  const auto& published = view.state.status == RunStatus::Running
+                              ? view.state.ports
+                              : std::vector<engine::PublishedPort>{};
+  std::string wanted;
+  if (!port.empty()) {
+    auto [numbers, protocol] = TRY(engine::parse_port_key(port));
+    wanted = engine::port_key(numbers.front(), protocol);
+  }
+  std::string out;
+  for (const auto& p : published) {
+    std::string key = engine::port_key(p.container_port, p.protocol);
+    if (wanted.empty()) out += fmt::format("{} -> {}:{}\n", key, p.host_ip, p.host_port);
+    if (key == wanted) out += fmt::format("{}:{}\n", p.host_ip, p.host_port);
+  }
+  if (!wanted.empty() && out.empty())
+    return fail(Errc::NotFound, "No public port '{}' published for {}", wanted, name);
+  std::fputs(out.c_str(), stdout);
+  return 0;
+}
 
 Result<int> show_logs(Globals& globals, const LogsFlags& f) {
   auto engine = TRY(open_engine(globals));
@@ -320,12 +347,19 @@ void add_container_verbs(CLI::App& app, Globals& globals, Action& action) {
           all.push_back(TRY(inspect_image_json(engine, *image)));
           continue;
         }
-        all.push_back(inspect_json(*view));
+        all.push_back(inspect_json(*view, engine::network_settings(engine, *view)));
       }
       print_inspected(all, format);
       return 0;
     };
   });
+
+  static std::string port_container, port_spec;
+  auto* port =
+      app.add_subcommand("port", "List port mappings or a specific mapping for the container");
+  port->add_option("CONTAINER", port_container)->required();
+  port->add_option("PRIVATE_PORT", port_spec, "PRIVATE_PORT[/PROTO]");
+  port->callback([&] { action = [&] { return show_ports(globals, port_container, port_spec); }; });
 
   static std::string old_name, new_name;
   auto* rename = app.add_subcommand("rename", "Rename a container");

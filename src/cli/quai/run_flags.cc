@@ -235,6 +235,9 @@ void add_run_flags(CLI::App& c, RunFlags& f) {
   c.add_option("--link", f.links, "Add link to another container");
   c.add_option("--ip", f.ip, "IPv4 address (e.g., 172.30.100.104)");
   c.add_option("--network-alias", f.network_aliases, "Add network-scoped alias for the container");
+  c.add_option("-p,--publish", f.publish, "Publish a container's port(s) to the host");
+  c.add_flag("-P,--publish-all", f.publish_all, "Publish all exposed ports to random ports");
+  c.add_option("--expose", f.expose, "Expose a port or a range of ports");
   c.prefix_command();
 }
 
@@ -278,6 +281,20 @@ Result<engine::ContainerRequest> make_request(const RunFlags& f,
   h.ipv4_address = f.ip;
   h.network_aliases = f.network_aliases;
   h.links = f.links;
+  for (const auto& spec : f.publish) {
+    auto bindings = engine::parse_publish(spec);
+    if (!bindings)
+      return fail(Errc::InvalidArgument, "invalid argument \"{}\" for \"-p, --publish\" flag: {}",
+                  spec, bindings.error().message());
+    h.port_bindings.insert(h.port_bindings.end(), bindings->begin(), bindings->end());
+  }
+  h.publish_all = f.publish_all;
+  if (f.network == "host" && (!f.publish.empty() || f.publish_all))
+    fmt::print(stderr, "WARNING: Published ports are discarded when using host network mode\n");
+  for (const auto& spec : f.expose) {
+    auto [ports, protocol] = TRY_CTX(engine::parse_port_key(spec), "--expose");
+    for (uint16_t port : ports) h.exposed_ports.push_back(engine::port_key(port, protocol));
+  }
   h.memory = TRY(parse_bytes("--memory", f.memory));
   if (!f.cpus.empty()) {
     double cpus = std::strtod(f.cpus.c_str(), nullptr);

@@ -10,13 +10,14 @@ namespace quai::cli {
 
 struct RunFlags {
   bool detach = false, interactive = false, tty = false, auto_remove = false;
-  bool read_only = false, privileged = false, init = false;
+  bool read_only = false, privileged = false, init = false, publish_all = false;
   std::string name, workdir, user, entrypoint, hostname, memory, cpus, restart = "no";
   std::string network = "none", ip, stop_signal;
   std::optional<int> stop_timeout;
   int64_t pids_limit = 0;
   std::vector<std::string> env, env_files, ulimits, cap_add, cap_drop, security_opt;
   std::vector<std::string> volumes, mounts, tmpfs, labels, network_aliases, links;
+  std::vector<std::string> publish, expose;
   bool entrypoint_given = false;
 };
 

@@ -12,6 +12,7 @@
 
 #include "base/result.h"
 #include "engine/engine.h"
+#include "net/firewall.h"
 #include "net/network.h"
 
 namespace quai::engine::internal {
@@ -21,6 +22,13 @@ struct Endpoint {
   net::Ipv4 address;
   std::string holder;  // what the claim names (claim_endpoints)
 };
+
+/// The nftables table of this engine's networks (net/firewall.h).
+net::Firewall firewall(Engine& engine);
+/// Makes the network's bridge if this boot has not, with its firewall elements.
+Status ensure_network_bridge(Engine& engine, const net::NetworkRecord& network);
+/// Deletes the network's bridge and its firewall elements.
+Status remove_network_bridge(Engine& engine, const net::NetworkRecord& network);
 
 /// Whether the monitor that made a claim ("<container id>:<pid>:<start time>") is gone.
 bool monitor_gone(std::string_view holder);
@@ -39,10 +47,12 @@ Result<std::string> shared_network_namespace(Engine& engine, const ContainerReco
 /// An address on each network, claimed for this monitor (its pid and start time, so that
 /// a crashed monitor's claim is free again).
 Result<std::vector<Endpoint>> claim_endpoints(Engine& engine, const ContainerRecord& record);
+/// The endpoints the container's live monitor holds (none once it is gone).
+std::vector<Endpoint> held_endpoints(Engine& engine, const ContainerRecord& record);
 /// A veth pair per endpoint into the network namespace of `pid`; the bridge is made again
 /// when the machine restarted since `network create`.
-Status connect_endpoints(const ContainerRecord& record, const std::vector<Endpoint>& endpoints,
-                         pid_t pid);
+Status connect_endpoints(Engine& engine, const ContainerRecord& record,
+                         const std::vector<Endpoint>& endpoints, pid_t pid);
 void release_endpoints(Engine& engine, const std::vector<Endpoint>& endpoints);
 
 /// How containers find each other by name (docs/DECISIONS.md): a container's /etc/hosts
