@@ -190,6 +190,7 @@ Result<ContainerRunState> Engine::reconcile(const ContainerRecord& record,
   auto lock = TRY(lock_container(record.id));
   (void)runtime::delete_container(runtime_options(), record.id, true);
   internal::release_orphan_ports(*this, state.ports);
+  internal::release_dead_claims(*this, record);
   state.ports.clear();
   state.status = RunStatus::Exited;
   state.exit_code = 255;

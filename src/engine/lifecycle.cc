@@ -3,10 +3,12 @@
 #include <poll.h>
 #include <signal.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include <thread>
 
 #include "engine/internal/frames.h"
+#include "engine/internal/publishing.h"
 #include "engine/monitor.h"
 #include "engine/volumes.h"
 #include "sys/process.h"
@@ -129,6 +131,15 @@ Status remove_container(Engine& engine, const ContainerView& view, bool force,
   }
   {
     auto lock = TRY(engine.lock_container(view.record.id));
+    // A monitor killed while it started or ran the container leaves the runtime's side
+    // (an init waiting to start holds the network namespace), its attach socket, forwarded
+    // ports and claims; a monitor that ended has removed them, and these find nothing.
+    (void)runtime::delete_container(engine.runtime_options(), view.record.id, true);
+    ::unlink(engine.attach_socket(view.record.id).c_str());
+    // A monitor that ended cleared its ports from the state.
+    auto state = engine.read_recorded_state(view.record.id);
+    internal::release_orphan_ports(engine, state ? state->ports : view.state.ports);
+    internal::release_dead_claims(engine, view.record);
     TRY(engine.remove_container_files(view.record));
   }
   if (remove_volumes) {

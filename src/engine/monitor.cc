@@ -287,6 +287,9 @@ int Monitor::run() {
     return finish(-1);
   }
   ports_ = std::move(*ports);
+  // Recorded before anything is forwarded: whoever finds this monitor dead removes them.
+  if (!ports_.empty())
+    update_state([&](ContainerRunState& s) { s.ports = internal::published(ports_); });
   if (auto etc = internal::write_etc_files(engine_, record_, endpoints_); !etc) {
     fail_start(etc.error());
     return finish(-1);

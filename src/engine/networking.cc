@@ -1,6 +1,7 @@
 #include "engine/internal/networking.h"
 
 #include <fcntl.h>
+#include <net/if.h>
 #include <unistd.h>
 
 #include <charconv>
@@ -14,6 +15,10 @@
 
 namespace quai::engine::internal {
 namespace {
+
+std::string holder_container(std::string_view holder) {
+  return std::string(holder.substr(0, holder.find(':')));
+}
 
 // "<container id>:<monitor pid>:<monitor start time>": the claim is free once that
 // monitor is gone, whatever killed it.
@@ -104,6 +109,27 @@ bool monitor_gone(std::string_view holder) {
   return !sys::is_same_process_alive(pid, start);
 }
 
+namespace {
+
+// The host's end of the container's veth on its index-th network (15 bytes at most).
+std::string veth_name(std::string_view container, size_t index) {
+  return fmt::format("qv{}{}", container.substr(0, 12), index);
+}
+
+// A claim is free once its monitor is gone, unless the container lives on without it (a
+// killed monitor leaves the init running): its veth, which goes only with its namespace,
+// says so.
+bool address_free(std::string_view holder) {
+  if (!monitor_gone(holder)) return false;
+  std::string container = holder_container(holder);
+  for (size_t index = 0; index < 4; ++index) {
+    if (::if_nametoindex(veth_name(container, index).c_str()) != 0) return false;
+  }
+  return true;
+}
+
+}  // namespace
+
 bool joins_networks(const ContainerRecord& record) {
   const std::string& mode = record.network_mode;
   return mode != "none" && mode != "host" && shared_with(record).empty();
@@ -168,7 +194,7 @@ Result<std::vector<Endpoint>> claim_endpoints(Engine& engine, const ContainerRec
   std::optional<net::Ipv4> wanted;
   if (!record.ipv4_address.empty()) wanted = TRY(net::Ipv4::parse(record.ipv4_address));
   std::string holder = this_monitor(record);
-  net::Ipv4 address = TRY_CTX(networks.claim_address(network, holder, wanted, monitor_gone),
+  net::Ipv4 address = TRY_CTX(networks.claim_address(network, holder, wanted, address_free),
                               "network {}", network.name);
   endpoints.push_back({std::move(network), address, std::move(holder)});
   return endpoints;
@@ -184,7 +210,7 @@ Status connect_endpoints(Engine& engine, const ContainerRecord& record,
     const net::NetworkRecord& network = endpoints[i].network;
     TRY(ensure_network_bridge(engine, network));
     net::VethPlan plan;
-    plan.host_name = fmt::format("qv{}{}", record.id.substr(0, 12), i);
+    plan.host_name = veth_name(record.id, i);
     plan.bridge = network.interface();
     plan.netns_fd = netns.get();
     plan.inner_name = fmt::format("eth{}", i);
@@ -212,10 +238,6 @@ constexpr std::string_view kDefaultHosts =
     "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n"
     "fe00::0\tip6-localnet\nff00::0\tip6-mcastprefix\nff02::1\tip6-allnodes\n"
     "ff02::2\tip6-allrouters\n";
-
-std::string holder_container(std::string_view holder) {
-  return std::string(holder.substr(0, holder.find(':')));
-}
 
 // A running container on a network, its record read once per update.
 struct Member {
@@ -319,6 +341,20 @@ void release_endpoints(Engine& engine, const std::vector<Endpoint>& endpoints) {
   if (!networks) return;
   for (const auto& endpoint : endpoints)
     (void)networks->release_address(endpoint.network, endpoint.address, endpoint.holder);
+}
+
+void release_dead_claims(Engine& engine, const ContainerRecord& record) {
+  if (!joins_networks(record)) return;
+  auto networks = open_networks(engine);
+  if (!networks) return;
+  auto network = find_network(engine, *networks, record.network_mode);
+  if (!network) return;
+  auto claims = networks->claims(*network);
+  if (!claims) return;
+  for (const auto& [address, holder] : *claims) {
+    if (holder_container(holder) == record.id && monitor_gone(holder))
+      (void)networks->release_address(*network, address, holder);
+  }
 }
 
 }  // namespace quai::engine::internal

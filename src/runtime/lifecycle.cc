@@ -10,8 +10,10 @@
 #include <cstring>
 #include <thread>
 
+#include "base/json.h"
 #include "base/log.h"
 #include "base/strings.h"
+#include "runtime/cgroup.h"
 #include "runtime/container.h"
 #include "runtime/hooks.h"
 #include "runtime/rootfs.h"
@@ -215,6 +217,37 @@ Status kill_container(const RuntimeOptions& options, const std::string& id, int 
   return with_context(sys::pidfd_send_signal(pidfd.get(), signal), "kill container \"{}\"", id);
 }
 
+namespace {
+
+// A create killed half way leaves its state dir with config.json and no state.json, and
+// maybe the cgroup with an init in it (waiting for its go, holding its namespaces): the
+// processes are killed and the cgroup removed.
+void delete_half_created(const RuntimeOptions& options, const std::string& id) {
+  auto text = sys::read_file(StateDir(options.root, id).config_file());
+  if (!text) return;
+  auto config = parse_json(*text, "config.json");
+  if (!config || !config->is_object()) return;
+  std::string cgroups_path = config->value("/linux/cgroupsPath"_json_pointer, std::string());
+  auto path = resolve_cgroups_path(cgroups_path, id, options.systemd_cgroup);
+  auto layout = CgroupLayout::detect();
+  if (!path || !layout) return;
+  // quai's own parent, /quai, goes too when nothing else is in it; a parent the config
+  // named was not necessarily made by this create.
+  std::string owned_from = cgroups_path.empty() ? "/quai" : *path;
+  Cgroup cgroup(std::move(*layout), *path, owned_from);
+  auto pids = cgroup.processes();
+  if (!pids) return;  // never made
+  if (!pids->empty()) (void)cgroup.signal_all(SIGKILL);
+  for (int i = 0; i < 400; ++i) {
+    pids = cgroup.processes();
+    if (!pids || pids->empty()) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  (void)cgroup.destroy();
+}
+
+}  // namespace
+
 Status delete_container(const RuntimeOptions& options, const std::string& id, bool force) {
   auto locked = lock_container(options, id);
   if (!locked) {
@@ -222,6 +255,7 @@ Status delete_container(const RuntimeOptions& options, const std::string& id, bo
     // after a failed create), and removes a state dir without state.json: a create that
     // died half way.
     if (force && locked.error().code() == Errc::NotFound) {
+      delete_half_created(options, id);
       return sys::remove_tree(StateDir(options.root, id).dir());
     }
     return std::unexpected(locked.error());

@@ -2,9 +2,18 @@
 // run --network/--ip). Traffic stays on this machine: the host and the test's own bridges.
 
 #include <arpa/inet.h>
+#include <fcntl.h>
 #include <netinet/in.h>
+#include <signal.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <unistd.h>
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <random>
+#include <thread>
 
 #include <gtest/gtest.h>
 
@@ -55,6 +64,20 @@ std::string host_address() {
   auto route =
       run({"sh", "-c", "ip -4 route get 1.1.1.1 | sed -n 's/.* src \\([0-9.]*\\).*/\\1/p'"});
   return route.out.substr(0, route.out.find('\n'));
+}
+
+// SIGKILLs every process of quai's own binary working on `root`: the CLI and the monitor
+// (a fork of it, in a session of its own), and a container's init not yet exec()ed.
+void kill_quai_processes(const std::string& root) {
+  std::error_code ec;
+  for (const auto& entry : std::filesystem::directory_iterator("/proc", ec)) {
+    std::string pid = entry.path().filename().string();
+    if (pid.find_first_not_of("0123456789") != std::string::npos) continue;
+    std::ifstream file(entry.path() / "cmdline");
+    std::string cmdline((std::istreambuf_iterator<char>(file)), std::istreambuf_iterator<char>());
+    if (cmdline.starts_with(quai_binary() + '\0') && contains(cmdline, root))
+      ::kill(std::stoi(pid), SIGKILL);
+  }
 }
 
 class QuaiNetwork : public QuaiTest {
@@ -373,6 +396,58 @@ TEST_F(QuaiNetwork, PublishAllTakesEveryExposedPort) {
   EXPECT_EQ(bad.err,
             "quai: error: invalid argument \"80/sctp\" for \"-p, --publish\" flag: invalid proto: "
             "sctp\n");
+}
+
+// Issue 6, acceptance 4: the CLI and the monitor SIGKILLed at random points of a `run` on a
+// network with a published port, 20 times. Each time the next `run` gets the port and the
+// network, and at the end no veth, claim, forwarding or mount is left.
+TEST_F(QuaiNetwork, KillsDuringNetworkSetupLeaveNothingBehind) {
+  std::string id = create_network("front", "10.219.0.0/24");
+  std::vector<std::string> args = {
+      "run", "-d", "--network", "front", "-p",  "127.0.0.1:18082:80", "busybox", "httpd",
+      "-f",  "-p", "80",        "-h",    "/etc"};
+  auto begin = std::chrono::steady_clock::now();
+  auto timed = quai(args);
+  auto longest = std::chrono::duration_cast<std::chrono::microseconds>(
+      std::chrono::steady_clock::now() - begin);
+  ASSERT_EQ(timed.exit_code, 0) << timed.both();
+  ASSERT_EQ(quai({"rm", "-f", timed.out.substr(0, 64)}).exit_code, 0);
+  std::mt19937_64 random{std::random_device{}()};
+  for (int trial = 1; trial <= 20 && !HasFatalFailure(); ++trial) {
+    auto delay = std::uniform_int_distribution<int64_t>(0, longest.count())(random);
+    std::vector<std::string> argv = quai_argv(args);
+    pid_t cli = ::fork();
+    if (cli == 0) {
+      int null = ::open("/dev/null", O_RDWR);
+      for (int fd = 0; fd < 3; ++fd) ::dup2(null, fd);
+      std::vector<char*> raw;
+      for (auto& arg : argv) raw.push_back(arg.data());
+      raw.push_back(nullptr);
+      ::execv(raw[0], raw.data());
+      ::_exit(127);
+    }
+    std::this_thread::sleep_for(std::chrono::microseconds(delay));
+    kill_quai_processes(root());
+    ::waitpid(cli, nullptr, 0);
+    kill_quai_processes(root());  // a monitor forked while /proc was read
+    std::string web = serve({"--network", "front", "-p", "127.0.0.1:18082:80"}, "127.0.0.1:18082");
+    auto served = run({"curl", "-s", "-m", "2", "http://127.0.0.1:18082/hostname"});
+    EXPECT_EQ(served.out, web.substr(0, 12) + "\n")
+        << "trial " << trial << " (killed after " << delay << " us): " << served.both();
+    for (const auto& left : split_lines(quai({"ps", "-aq"}).out)) {
+      auto removed = quai({"rm", "-f", left});
+      EXPECT_EQ(removed.exit_code, 0) << "trial " << trial << ": " << removed.both();
+    }
+  }
+  EXPECT_EQ(entries(root() + "/networks/" + id + "/ips"), std::vector<std::string>{})
+      << "claims left";
+  auto forwarded = run({"nft", "list", "ruleset"});
+  EXPECT_FALSE(contains(forwarded.out, "18082")) << forwarded.out;
+  EXPECT_TRUE(eventually([&] {
+    return run({"sh", "-c", "ip -o link show | grep -c ': qv' || true"}).out == "0\n";
+  })) << "veths left";
+  EXPECT_TRUE(eventually([&] { return leftovers().empty(); }))
+      << ::testing::PrintToString(leftovers());
 }
 
 // The rule, not a missing route: a container given a default route on an internal network

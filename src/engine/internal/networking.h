@@ -54,6 +54,8 @@ std::vector<Endpoint> held_endpoints(Engine& engine, const ContainerRecord& reco
 Status connect_endpoints(Engine& engine, const ContainerRecord& record,
                          const std::vector<Endpoint>& endpoints, pid_t pid);
 void release_endpoints(Engine& engine, const std::vector<Endpoint>& endpoints);
+/// The claims a killed monitor of the container left (free already, but still on disk).
+void release_dead_claims(Engine& engine, const ContainerRecord& record);
 
 /// How containers find each other by name (docs/DECISIONS.md): a container's /etc/hosts
 /// holds Docker's defaults, its own address on each network (or 127.0.1.1), then every other
