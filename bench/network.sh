@@ -3,11 +3,16 @@
 #   throughput: iperf3 (Debian's) between two containers on a quai network, against two
 #               network namespaces joined by a plain veth pair (the limit)
 #   join:       `quai run --rm busybox true` on a quai network against --network none
+#   published:  wrk against busybox httpd behind a port published on 127.0.0.1, quai against
+#               podman (CNI's bridge and portmap, runc) with the same image: a 1 MiB file
+#               (MB/s) and a small one (requests/s), rounds alternating between the two
 # Medians; ratios at the end. Run as root; see bench/README.md. Traffic stays between
 # network namespaces on this machine.
 #
-# Environment: RUNS (hyperfine runs, 30), SECONDS_PER_TEST (iperf3 -t, 5), ROUNDS (iperf3
-# rounds per side, 5), QUAI (build/release/src/cli/quai/quai), RESULTS (/var/tmp/quai-bench).
+# Environment: RUNS (hyperfine runs, 30), SECONDS_PER_TEST (iperf3 -t and wrk -d, 5), ROUNDS
+# (iperf3 and wrk rounds per side, 5), QUAI (build/release/src/cli/quai/quai), RESULTS
+# (/var/tmp/quai-bench). podman sets the host's ip_forward and leaves iptables tables and its
+# cni-podman0 bridge behind: whatever was not there before the run is put back as it was.
 set -euo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -16,7 +21,7 @@ RESULTS=${RESULTS:-/var/tmp/quai-bench}
 RUNS=${RUNS:-30}
 ROUNDS=${ROUNDS:-5}
 SECS=${SECONDS_PER_TEST:-5}
-for tool in hyperfine jq iperf3 ip; do
+for tool in hyperfine jq iperf3 ip wrk podman nft; do
   command -v "$tool" >/dev/null || { echo "network.sh: $tool not installed" >&2; exit 1; }
 done
 [ "$(id -u)" = 0 ] || { echo "network.sh: run as root" >&2; exit 1; }
@@ -24,14 +29,26 @@ mkdir -p "$RESULTS"
 T=$(mktemp -d /var/tmp/quai-bench-network.XXXXXX)
 Q="$QUAI --root $T/root"
 NS_A=quaibench-a-$$ NS_B=quaibench-b-$$
+P=(podman --root "$T/podman" --runroot "/run/quai-bench-podman-$$" --tmpdir "$T/podman-tmp"
+   --events-backend none --cgroup-manager cgroupfs)
+FORWARD_BEFORE=$(cat /proc/sys/net/ipv4/ip_forward)
+TABLES_BEFORE=$(nft list tables)
+CNI_BRIDGE_BEFORE=$(ip -o link show cni-podman0 2>/dev/null || true)
 cleanup() {
-  $Q rm -f srv >/dev/null 2>&1 || true
+  $Q rm -f srv web >/dev/null 2>&1 || true
+  "${P[@]}" rm -af -t 0 >/dev/null 2>&1 || true
+  "${P[@]}" rmi -af >/dev/null 2>&1 || true
   for id in $(ls "$T/root/networks" 2>/dev/null); do
     [ ${#id} = 64 ] && ip link del "qbr-${id:0:11}" 2>/dev/null || true
   done
+  nft list tables | while read -r _ family name; do
+    grep -qx "table $family $name" <<<"$TABLES_BEFORE" || nft delete table "$family" "$name"
+  done
+  [ -n "$CNI_BRIDGE_BEFORE" ] || ip link del cni-podman0 2>/dev/null || true
+  echo "$FORWARD_BEFORE" >/proc/sys/net/ipv4/ip_forward
   ip netns del "$NS_A" 2>/dev/null || true
   ip netns del "$NS_B" 2>/dev/null || true
-  rm -rf "$T"
+  rm -rf "$T" "/run/quai-bench-podman-$$"
 }
 trap cleanup EXIT INT TERM
 
@@ -82,6 +99,29 @@ hyperfine -N -w 3 -r "$RUNS" --export-json "$RESULTS/network-join.json" \
   -n "quai run --network none" "$Q run --rm --network none busybox true" \
   -n "quai run --network bench" "$Q run --rm --network bench busybox true" >&2 </dev/null
 
+# --- published ports: the same busybox image in both, httpd forking per request
+$Q save -o "$T/busybox.tar" busybox
+"${P[@]}" load -q -i "$T/busybox.tar" >/dev/null
+# Root lacks CAP_SYS_RESOURCE here: podman's default rlimits cannot be set (run-start.sh).
+PODMAN_RUN=(run -d --runtime runc --ulimit "nofile=$(ulimit -Hn):$(ulimit -Hn)"
+            --ulimit nproc=32768:32768)
+SERVE='dd if=/dev/zero of=/tmp/big bs=1M count=1 2>/dev/null; echo hi >/tmp/small; exec httpd -f -p 80 -h /tmp'
+$Q run -d --name web --network bridge -p 127.0.0.1:18190:80 busybox sh -c "$SERVE" >/dev/null
+"${P[@]}" "${PODMAN_RUN[@]}" --name web -p 127.0.0.1:18191:80 localhost/busybox sh -c "$SERVE" >/dev/null
+for port in 18190 18191; do
+  for _ in $(seq 50); do curl -sf -o /dev/null "http://127.0.0.1:$port/small" && break; sleep 0.1; done
+done
+# wrk's figure as a number: MB/s of Transfer/sec, or Requests/sec.
+megabytes() { awk '/Transfer\/sec/ {v = $2; if (v ~ /GB/) v *= 1024; else if (v ~ /KB/) v /= 1024; printf "%.0f", v}'; }
+requests() { awk '/Requests\/sec/ {printf "%.0f", $2}'; }
+declare -A big small
+for _ in $(seq "$ROUNDS"); do
+  for side in quai:18190 podman:18191; do
+    big[${side%%:*}]+="$(wrk -t2 -c16 -d"${SECS}s" "http://127.0.0.1:${side#*:}/big" | megabytes) "
+    small[${side%%:*}]+="$(wrk -t2 -c16 -d"${SECS}s" "http://127.0.0.1:${side#*:}/small" | requests) "
+  done
+done
+
 VETH=$(printf '%s\n' "${veth[@]}" | median)
 BRIDGE=$(printf '%s\n' "${bridge[@]}" | median)
 NONE=$(jq -r '.results[0].median * 10000 | round / 10' "$RESULTS/network-join.json")
@@ -91,3 +131,11 @@ echo "iperf3, two namespaces on a plain veth pair:      ${VETH} Gbit/s (runs: ${
 echo "  ratio (quai / limit): $(awk -v a="$BRIDGE" -v b="$VETH" 'BEGIN {printf "%.2f", a / b}')"
 echo "quai run --rm busybox true: --network none ${NONE} ms, on a network ${JOIN} ms (median of $RUNS)"
 echo "  added by the network: $(awk -v a="$JOIN" -v b="$NONE" 'BEGIN {printf "%.1f", a - b}') ms"
+for kind in big small; do
+  declare -n runs=$kind
+  QF=$(tr ' ' '\n' <<<"${runs[quai]}" | grep . | median)
+  PF=$(tr ' ' '\n' <<<"${runs[podman]}" | grep . | median)
+  unit=$([ "$kind" = big ] && echo "MB/s, 1 MiB file" || echo "requests/s, 3-byte file")
+  echo "wrk through a published port ($unit): quai $QF, podman $PF (runs: quai ${runs[quai]}/ podman ${runs[podman]})"
+  echo "  ratio (quai / podman): $(awk -v a="$QF" -v b="$PF" 'BEGIN {printf "%.2f", a / b}')"
+done

@@ -356,7 +356,6 @@ int Monitor::finish(int exit_code) {
   internal::unpublish_ports(engine_, ports_);
   ports_.clear();  // the host ports are free from here
   internal::release_endpoints(engine_, endpoints_);
-  (void)internal::write_hosts_files(engine_, record_, endpoints_, false);  // the others forget it
   std::string rootfs = engine_.container_dir(record_.id) + "/rootfs";
   std::optional<store::WorkDir> trash;
   if (record_.auto_remove) {
@@ -376,6 +375,8 @@ int Monitor::finish(int exit_code) {
   } else if (exit_code >= 0) {
     broadcast(Frame::Exited, std::to_string(exit_code));
   }
+  // The others on its networks forget it: after the word, off the critical path of `run`.
+  (void)internal::write_hosts_files(engine_, record_, endpoints_, false);
   if (record_.auto_remove) {
     // Off the critical path of `run --rm`. A monitor killed before this line leaves the
     // runtime's state to Engine::recover(), which the locked trash in tmp/ sets off.

@@ -79,18 +79,18 @@ net::BridgeRules rules_of(const net::NetworkRecord& network) {
 
 }  // namespace
 
-Status ensure_network_bridge(Engine& engine, const net::NetworkRecord& network) {
-  bool made = TRY_CTX(
+Result<int> ensure_network_bridge(Engine& engine, const net::NetworkRecord& network) {
+  net::Bridge bridge = TRY_CTX(
       net::ensure_bridge(network.interface(), network.gateway, network.subnet, network.mtu()),
       "network {}", network.name);
-  if (!made) return ok();
+  if (!bridge.made) return bridge.index;
   TRY_CTX(firewall(engine).add_bridge(rules_of(network)), "network {}", network.name);
   // Outbound NAT needs the replies forwarded from the host's uplink too. The machine's own
   // engine turns forwarding on, as Docker's daemon does; a test's store never changes a
   // setting of the whole host (docs/DECISIONS.md).
   if (engine.root() == EngineOptions{}.root && network.masquerade() && !network.internal)
     TRY_CTX(sys::write_existing("/proc/sys/net/ipv4/ip_forward", "1"), "network {}", network.name);
-  return ok();
+  return bridge.index;
 }
 
 Status remove_network_bridge(Engine& engine, const net::NetworkRecord& network) {
@@ -208,10 +208,9 @@ Status connect_endpoints(Engine& engine, const ContainerRecord& record,
   if (!netns) return fail_errno(errno, "open \"{}\"", ns);
   for (size_t i = 0; i < endpoints.size(); ++i) {
     const net::NetworkRecord& network = endpoints[i].network;
-    TRY(ensure_network_bridge(engine, network));
     net::VethPlan plan;
+    plan.bridge_index = TRY(ensure_network_bridge(engine, network));
     plan.host_name = veth_name(record.id, i);
-    plan.bridge = network.interface();
     plan.netns_fd = netns.get();
     plan.inner_name = fmt::format("eth{}", i);
     plan.address = endpoints[i].address;

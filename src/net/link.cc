@@ -164,9 +164,11 @@ Result<std::vector<Subnet>> host_subnets() {
   return subnets;
 }
 
-Result<bool> ensure_bridge(const std::string& name, Ipv4 gateway, const Subnet& subnet, int mtu) {
+Result<Bridge> ensure_bridge(const std::string& name, Ipv4 gateway, const Subnet& subnet, int mtu) {
   Socket sock = TRY(connect());
   auto existing = get_link(sock.get(), name);
+  if (existing && (rtnl_link_get_flags(existing->get()) & IFF_UP) != 0)
+    return Bridge{rtnl_link_get_ifindex(existing->get()), false};
   bool made = !existing;
   if (made) {
     Link bridge(rtnl_link_bridge_alloc());
@@ -178,9 +180,10 @@ Result<bool> ensure_bridge(const std::string& name, Ipv4 gateway, const Subnet& 
     existing = get_link(sock.get(), name);
   }
   Link bridge = TRY(std::move(existing));
-  TRY(add_address(sock.get(), rtnl_link_get_ifindex(bridge.get()), gateway, subnet, name));
+  int index = rtnl_link_get_ifindex(bridge.get());
+  TRY(add_address(sock.get(), index, gateway, subnet, name));
   TRY(set_up(sock.get(), bridge.get(), name));
-  return made;
+  return Bridge{index, made};
 }
 
 Status delete_link(const std::string& name) {
@@ -195,10 +198,9 @@ Status delete_link(const std::string& name) {
 
 Status attach_veth(const VethPlan& plan) {
   Socket sock = TRY(connect());
-  Link bridge = TRY(get_link(sock.get(), plan.bridge));
   Link veth(rtnl_link_veth_alloc());
   rtnl_link_set_name(veth.get(), plan.host_name.c_str());
-  rtnl_link_set_master(veth.get(), rtnl_link_get_ifindex(bridge.get()));
+  rtnl_link_set_master(veth.get(), plan.bridge_index);
   rtnl_link_set_mtu(veth.get(), static_cast<unsigned>(plan.mtu));
   rtnl_link_set_flags(veth.get(), IFF_UP);
   rtnl_link* peer = rtnl_link_veth_get_peer(veth.get());

@@ -15,15 +15,19 @@ int host_mtu();
 /// overlap them.
 Result<std::vector<Subnet>> host_subnets();
 
-/// Makes bridge `name` holding `gateway` in `subnet`, with `mtu`, and brings it up; a
-/// bridge already there is only brought up. True when it was made (this boot's first use).
-Result<bool> ensure_bridge(const std::string& name, Ipv4 gateway, const Subnet& subnet, int mtu);
+struct Bridge {
+  int index = 0;      // the interface's index
+  bool made = false;  // by this call: this boot's first use
+};
+/// Makes bridge `name` holding `gateway` in `subnet`, with `mtu`, and brings it up; a bridge
+/// already up is left as it is (one netlink request, on every container start).
+Result<Bridge> ensure_bridge(const std::string& name, Ipv4 gateway, const Subnet& subnet, int mtu);
 /// Deletes an interface; one that is not there is no error.
 Status delete_link(const std::string& name);
 
 struct VethPlan {
-  std::string host_name;  // the host's end, enslaved to `bridge`
-  std::string bridge;
+  std::string host_name;  // the host's end, enslaved to the bridge
+  int bridge_index = 0;
   int netns_fd = -1;  // the container's network namespace
   std::string inner_name = "eth0";
   Ipv4 address;

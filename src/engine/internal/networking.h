@@ -25,8 +25,9 @@ struct Endpoint {
 
 /// The nftables table of this engine's networks (net/firewall.h).
 net::Firewall firewall(Engine& engine);
-/// Makes the network's bridge if this boot has not, with its firewall elements.
-Status ensure_network_bridge(Engine& engine, const net::NetworkRecord& network);
+/// Makes the network's bridge if this boot has not, with its firewall elements; returns its
+/// interface index.
+Result<int> ensure_network_bridge(Engine& engine, const net::NetworkRecord& network);
 /// Deletes the network's bridge and its firewall elements.
 Status remove_network_bridge(Engine& engine, const net::NetworkRecord& network);
 
