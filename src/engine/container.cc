@@ -98,6 +98,10 @@ Json host_config_to_json(const ContainerRecord& c) {
       {"Init", c.init},
       {"NetworkMode", c.network_mode},
       {"Links", c.links},
+      {"ExtraHosts", c.extra_hosts},
+      {"Dns", c.dns},
+      {"DnsSearch", c.dns_search},
+      {"DnsOptions", c.dns_options},
       {"PortBindings", port_bindings_to_json(c.port_bindings)},
       {"PublishAllPorts", c.publish_all},
       {"Memory", c.memory},
@@ -118,6 +122,10 @@ Status host_config_from_json(const JsonReader& r, ContainerRecord& c) {
   c.init = TRY(r.boolean("Init", false));
   c.network_mode = TRY(text_or_empty(r, "NetworkMode"));
   c.links = TRY(r.strings("Links"));
+  c.extra_hosts = TRY(r.strings("ExtraHosts"));
+  c.dns = TRY(r.strings("Dns"));
+  c.dns_search = TRY(r.strings("DnsSearch"));
+  c.dns_options = TRY(r.strings("DnsOptions"));
   if (r.has("PortBindings"))
     c.port_bindings = TRY(port_bindings_from_json(TRY(r.object("PortBindings"))));
   c.publish_all = TRY(r.boolean("PublishAllPorts", false));

@@ -79,8 +79,10 @@ struct ContainerRecord {
   std::string ipv4_address;                  // --ip: the address wanted on that network
   std::vector<std::string> network_aliases;  // --network-alias: more names for it there
   std::vector<std::string> links;            // --link NAME[:ALIAS]
-  std::vector<PortBinding> port_bindings;    // -p
-  bool publish_all = false;                  // -P: every exposed port, on a port of the kernel's
+  std::vector<std::string> extra_hosts;      // --add-host NAME:IP
+  std::vector<std::string> dns, dns_search, dns_options;
+  std::vector<PortBinding> port_bindings;  // -p
+  bool publish_all = false;                // -P: every exposed port, on a port of the kernel's
   int64_t memory = 0;
   int64_t nano_cpus = 0;
   int64_t pids_limit = 0;

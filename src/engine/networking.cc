@@ -242,6 +242,7 @@ constexpr std::string_view kDefaultHosts =
 struct Member {
   net::Ipv4 address;
   ContainerRecord record;
+  net::Ipv4 gateway;  // of the network it is on
 };
 
 // Who is on a user-defined network now; nobody, for the default bridge (there, only --link
@@ -255,7 +256,7 @@ std::vector<Member> members(Engine& engine, net::NetworkStore& networks,
   for (const auto& [address, holder] : *claims) {
     if (monitor_gone(holder)) continue;
     auto record = engine.read_record(holder_container(holder));
-    if (record) found.push_back({address, std::move(*record)});
+    if (record) found.push_back({address, std::move(*record), network.gateway});
   }
   return found;
 }
@@ -289,9 +290,23 @@ Result<std::string> link_lines(Engine& engine, net::NetworkStore& networks,
   return lines;
 }
 
+// --add-host lines come after Docker's defaults; host-gateway is the gateway of the first
+// network (the host's address there).
+std::string extra_host_lines(const ContainerRecord& self, std::optional<net::Ipv4> gateway) {
+  std::string lines;
+  for (const auto& entry : self.extra_hosts) {
+    auto colon = entry.find(':');
+    std::string address = entry.substr(colon + 1);
+    if (address == "host-gateway") address = gateway ? gateway->str() : "127.0.0.1";
+    lines += address + "\t" + entry.substr(0, colon) + "\n";
+  }
+  return lines;
+}
+
 std::string hosts_text(const ContainerRecord& self, const std::vector<net::Ipv4>& own,
-                       const std::vector<Member>& others) {
-  std::string hosts(kDefaultHosts);
+                       const std::vector<Member>& others,
+                       std::optional<net::Ipv4> gateway = std::nullopt) {
+  std::string hosts = std::string(kDefaultHosts) + extra_host_lines(self, gateway);
   if (own.empty()) return hosts + "127.0.1.1\t" + self.hostname + "\n";
   for (const auto& address : own) hosts += address.str() + "\t" + self.hostname + "\n";
   for (const auto& member : others) {
@@ -325,12 +340,16 @@ Status write_hosts_files(Engine& engine, const ContainerRecord& record,
   if (own)
     TRY(sys::write_file(
         own_file,
-        hosts_text(record, own_addresses, everyone) + TRY(link_lines(engine, networks, record)),
+        hosts_text(
+            record, own_addresses, everyone,
+            endpoints.empty() ? std::nullopt : std::optional(endpoints.front().network.gateway)) +
+            TRY(link_lines(engine, networks, record)),
         0644));
   for (const auto& member : everyone) {
     if (member.record.id == record.id) continue;
     (void)sys::write_file(engine.container_dir(member.record.id) + "/hosts",
-                          hosts_text(member.record, {member.address}, everyone), 0644);
+                          hosts_text(member.record, {member.address}, everyone, member.gateway),
+                          0644);
   }
   return ok();
 }

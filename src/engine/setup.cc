@@ -2,6 +2,7 @@
 #include <sys/mount.h>
 
 #include "engine/internal/setup.h"
+#include "engine/resolv_conf.h"
 #include "engine/volumes.h"
 #include "sys/file_io.h"
 #include "sys/fs.h"
@@ -54,8 +55,11 @@ Status write_etc_files(Engine& engine, const ContainerRecord& record,
   // Written in place: only this monitor reads them, before the container starts.
   TRY(sys::write_file(dir + "/hostname", record.hostname + "\n", 0644));
   TRY(write_hosts_files(engine, record, endpoints, true));
-  auto resolv = sys::read_file("/etc/resolv.conf");
-  TRY(sys::write_file(dir + "/resolv.conf", resolv ? *resolv : std::string(), 0644));
+  auto host = sys::read_file("/etc/resolv.conf");
+  DnsSettings dns{record.dns, record.dns_search, record.dns_options};
+  TRY(sys::write_file(dir + "/resolv.conf",
+                      container_resolv_conf(host ? *host : "", dns, record.network_mode == "host"),
+                      0644));
   return ok();
 }
 

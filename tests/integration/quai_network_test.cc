@@ -450,6 +450,30 @@ TEST_F(QuaiNetwork, KillsDuringNetworkSetupLeaveNothingBehind) {
       << ::testing::PrintToString(leftovers());
 }
 
+TEST_F(QuaiNetwork, AddHostAndDnsFlagsShapeEtcHostsAndResolvConf) {
+  create_network("front", "10.222.0.0/24");
+  auto shaped =
+      quai({"run", "--rm", "--network", "front", "--add-host", "db.local:10.9.8.7", "--add-host",
+            "gw:host-gateway", "--dns", "192.0.2.53", "--dns-search", "corp.example",
+            "--dns-option", "ndots:2", "busybox", "cat", "/etc/hosts", "/etc/resolv.conf"});
+  ASSERT_EQ(shaped.exit_code, 0) << shaped.both();
+  EXPECT_TRUE(contains(shaped.out, "ff02::2\tip6-allrouters\n10.9.8.7\tdb.local\n10.222.0.1\tgw\n"))
+      << "after Docker's defaults, before the container's own line: " << shaped.out;
+  EXPECT_TRUE(contains(shaped.out, "nameserver 192.0.2.53\nsearch corp.example\noptions ndots:2\n"))
+      << shaped.out;
+  auto plain = quai({"run", "--rm", "--network", "none", "busybox", "cat", "/etc/resolv.conf"});
+  EXPECT_TRUE(contains(plain.out, "nameserver ")) << plain.out;
+  EXPECT_FALSE(contains(plain.out, "nameserver 127.")) << "the host's loopback: " << plain.out;
+  auto bad = quai({"run", "--rm", "--add-host", "nocolon", "busybox", "true"});
+  EXPECT_EQ(bad.err,
+            "quai: error: invalid argument \"nocolon\" for \"--add-host\" flag: bad format for "
+            "add-host: \"nocolon\"\n");
+  auto dns = quai({"run", "--rm", "--dns", "resolver", "busybox", "true"});
+  EXPECT_EQ(dns.err,
+            "quai: error: invalid argument \"resolver\" for \"--dns\" flag: resolver is not an ip "
+            "address\n");
+}
+
 // The rule, not a missing route: a container given a default route on an internal network
 // still reaches nothing beyond it.
 TEST_F(QuaiNetwork, AnInternalNetworkLetsNothingOut) {

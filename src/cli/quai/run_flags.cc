@@ -6,6 +6,7 @@
 #include "base/strings.h"
 #include "cli/quai/format.h"
 #include "cli/quai/verbs.h"
+#include "net/ipv4.h"
 #include "sys/file_io.h"
 
 namespace quai::cli {
@@ -238,6 +239,10 @@ void add_run_flags(CLI::App& c, RunFlags& f) {
   c.add_option("-p,--publish", f.publish, "Publish a container's port(s) to the host");
   c.add_flag("-P,--publish-all", f.publish_all, "Publish all exposed ports to random ports");
   c.add_option("--expose", f.expose, "Expose a port or a range of ports");
+  c.add_option("--add-host", f.add_hosts, "Add a custom host-to-IP mapping (host:ip)");
+  c.add_option("--dns", f.dns, "Set custom DNS servers");
+  c.add_option("--dns-search", f.dns_search, "Set custom DNS search domains");
+  c.add_option("--dns-option,--dns-opt", f.dns_options, "Set DNS options");
   c.prefix_command();
 }
 
@@ -289,6 +294,30 @@ Result<engine::ContainerRequest> make_request(const RunFlags& f,
     h.port_bindings.insert(h.port_bindings.end(), bindings->begin(), bindings->end());
   }
   h.publish_all = f.publish_all;
+  for (const auto& entry : f.add_hosts) {
+    auto colon = entry.find(':');
+    if (colon == std::string::npos || colon == 0)
+      return fail(
+          Errc::InvalidArgument,
+          "invalid argument \"{}\" for \"--add-host\" flag: bad format for add-host: \"{}\"", entry,
+          entry);
+    std::string address = entry.substr(colon + 1);
+    if (address != "host-gateway" && !net::Ipv4::parse(address))
+      return fail(Errc::InvalidArgument,
+                  "invalid argument \"{}\" for \"--add-host\" flag: invalid IP address in "
+                  "add-host: \"{}\"",
+                  entry, address);
+  }
+  h.extra_hosts = f.add_hosts;
+  for (const auto& server : f.dns) {
+    if (!net::Ipv4::parse(server))
+      return fail(Errc::InvalidArgument,
+                  "invalid argument \"{}\" for \"--dns\" flag: {} is not an ip address", server,
+                  server);
+  }
+  h.dns = f.dns;
+  h.dns_search = f.dns_search;
+  h.dns_options = f.dns_options;
   if (f.network == "host" && (!f.publish.empty() || f.publish_all))
     fmt::print(stderr, "WARNING: Published ports are discarded when using host network mode\n");
   for (const auto& spec : f.expose) {

@@ -17,7 +17,7 @@ struct RunFlags {
   int64_t pids_limit = 0;
   std::vector<std::string> env, env_files, ulimits, cap_add, cap_drop, security_opt;
   std::vector<std::string> volumes, mounts, tmpfs, labels, network_aliases, links;
-  std::vector<std::string> publish, expose;
+  std::vector<std::string> publish, expose, add_hosts, dns, dns_search, dns_options;
   bool entrypoint_given = false;
 };
 
