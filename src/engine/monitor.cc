@@ -69,7 +69,9 @@ class Monitor {
   int run();
 
  private:
-  Result<runtime::Launched> create(Stdio& stdio);
+  Result<runtime::Launched> create(Stdio& stdio, internal::NamespaceSetup* network);
+  /// For a container that joins networks: its namespace, being made (none otherwise).
+  Result<std::unique_ptr<internal::NamespaceSetup>> start_network();
   Status start();
   int supervise(runtime::Launched& launched, Stdio& stdio);
   void relay_output(int fd, std::string_view stream, Frame frame);
@@ -101,7 +103,7 @@ void Monitor::broadcast(Frame frame, std::string_view payload) {
   }
 }
 
-Result<runtime::Launched> Monitor::create(Stdio& stdio) {
+Result<runtime::Launched> Monitor::create(Stdio& stdio, internal::NamespaceSetup* network) {
   std::string dir = engine_.container_dir(record_.id);
   sys::UniqueFd rootfs(::open((dir + "/rootfs").c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
   if (!rootfs) return fail_errno(errno, "open rootfs");
@@ -115,7 +117,9 @@ Result<runtime::Launched> Monitor::create(Stdio& stdio) {
   auto mounts = TRY(internal::resolve_mounts(engine_, record_, rootfs.get()));
   SpecInputs inputs{dir + "/rootfs", dir, std::move(user), std::move(mounts), "", ""};
   if (record_.init) inputs.init_binary = TRY(internal::find_init_binary());
-  inputs.network_namespace = TRY(internal::shared_network_namespace(engine_, record_));
+  inputs.network_namespace = network != nullptr
+                                 ? network->path()
+                                 : TRY(internal::shared_network_namespace(engine_, record_));
   auto spec = TRY(build_oci_spec(record_, inputs));
 
   runtime::CreateOptions options;
@@ -144,6 +148,7 @@ Result<runtime::Launched> Monitor::create(Stdio& stdio) {
     child_fds[1] = out[1];
     child_fds[2] = err[1];
   }
+  if (network != nullptr) TRY(network->ready());  // before the runtime opens its path
   // The runtime's init inherits fds 0-2 from us; ours are /dev/null outside this window.
   for (int i = 0; i < 3; ++i) {
     if (child_fds[i] >= 0) TRY(redirect(child_fds[i], i));
@@ -266,6 +271,11 @@ bool Monitor::should_restart(int exit_code) {
   return policy.name == "always" || policy.name == "unless-stopped";
 }
 
+Result<std::unique_ptr<internal::NamespaceSetup>> Monitor::start_network() {
+  if (endpoints_.empty()) return nullptr;
+  return internal::NamespaceSetup::start(engine_, record_, endpoints_);
+}
+
 int Monitor::run() {
   auto log = LogWriter::open(engine_.log_path(record_.id));
   if (log) log_.emplace(std::move(*log));
@@ -287,6 +297,12 @@ int Monitor::run() {
     return finish(-1);
   }
   ports_ = std::move(*ports);
+  // The namespace and its veths are made in a thread while the rest goes on.
+  auto network = start_network();
+  if (!network) {
+    fail_start(network.error());
+    return finish(-1);
+  }
   // Recorded before anything is forwarded: whoever finds this monitor dead removes them.
   if (!ports_.empty())
     update_state([&](ContainerRunState& s) { s.ports = internal::published(ports_); });
@@ -297,11 +313,18 @@ int Monitor::run() {
   int exit_code = 0;
   while (true) {
     Stdio stdio;
-    auto launched = create(stdio);
+    if (!*network) network = start_network();  // a restart: a new namespace
+    if (!network) {
+      fail_start(network.error());
+      exit_code = -1;
+      break;
+    }
+    auto launched = create(stdio, network->get());
     if (launched) {
-      // The container's namespace exists and nothing of it runs yet: its network is ready
-      // before its program starts.
-      auto started = internal::connect_endpoints(engine_, record_, endpoints_, launched->pid);
+      // The container's init is in the namespace and nothing of it runs yet: its network
+      // is ready before its program starts.
+      Status started = *network ? (*network)->wait() : ok();
+      network->reset();  // the init holds the namespace now
       if (started) started = internal::publish_ports(engine_, ports_, endpoints_);
       if (started) started = runtime::start_created(*launched);
       if (!started) {

@@ -2,9 +2,11 @@
 
 #include <fcntl.h>
 #include <net/if.h>
+#include <sched.h>
 #include <unistd.h>
 
 #include <charconv>
+#include <future>
 
 #include "base/strings.h"
 #include "net/link.h"
@@ -200,35 +202,109 @@ Result<std::vector<Endpoint>> claim_endpoints(Engine& engine, const ContainerRec
   return endpoints;
 }
 
-Status connect_endpoints(Engine& engine, const ContainerRecord& record,
-                         const std::vector<Endpoint>& endpoints, pid_t pid) {
-  if (endpoints.empty()) return ok();
-  std::string ns = fmt::format("/proc/{}/ns/net", pid);
-  sys::UniqueFd netns(::open(ns.c_str(), O_RDONLY | O_CLOEXEC));
-  if (!netns) return fail_errno(errno, "open \"{}\"", ns);
-  for (size_t i = 0; i < endpoints.size(); ++i) {
-    const net::NetworkRecord& network = endpoints[i].network;
-    net::VethPlan plan;
-    plan.bridge_index = TRY(ensure_network_bridge(engine, network));
-    plan.host_name = veth_name(record.id, i);
-    plan.netns_fd = netns.get();
-    plan.inner_name = fmt::format("eth{}", i);
-    plan.address = endpoints[i].address;
-    plan.subnet = network.subnet;
-    plan.gateway = network.gateway;
-    plan.default_route = i == 0 && !network.internal;
-    plan.mtu = network.mtu();
-    plan.mac = net::mac_for(endpoints[i].address);
-    auto attached = net::attach_veth(plan);
+namespace {
+
+net::VethPlan veth_plan(const ContainerRecord& record, const Endpoint& endpoint, size_t index,
+                        int bridge_index) {
+  const net::NetworkRecord& network = endpoint.network;
+  net::VethPlan plan;
+  plan.bridge_index = bridge_index;
+  plan.host_name = veth_name(record.id, index);
+  plan.inner_name = fmt::format("eth{}", index);
+  plan.address = endpoint.address;
+  plan.subnet = network.subnet;
+  plan.gateway = network.gateway;
+  plan.default_route = index == 0 && !network.internal;
+  plan.mtu = network.mtu();
+  plan.mac = net::mac_for(endpoint.address);
+  return plan;
+}
+
+// Runs in the setup's thread, which is in the container's new namespace; `host` was
+// opened before it left the host's.
+Status attach_all(const net::NetlinkSocket& host, int netns,
+                  std::vector<std::pair<net::VethPlan, std::string>> plans) {
+  auto inside = TRY(net::NetlinkSocket::open());
+  TRY_CTX(net::set_loopback_up(inside), "container network namespace");
+  for (auto& [plan, network] : plans) {
+    plan.netns_fd = netns;
+    auto attached = net::attach_veth(host, inside, plan);
     if (!attached && attached.error().code() == Errc::AlreadyExists) {
       // The last run's veth: the kernel deletes it with that namespace, but later, from a
       // work queue. A restart can come first.
-      TRY_CTX(net::delete_link(plan.host_name), "network {}", network.name);
-      attached = net::attach_veth(plan);
+      TRY_CTX(net::delete_link(host, plan.host_name), "network {}", network);
+      attached = net::attach_veth(host, inside, plan);
     }
-    TRY_CTX(std::move(attached), "network {}", network.name);
+    TRY_CTX(std::move(attached), "network {}", network);
   }
   return ok();
+}
+
+}  // namespace
+
+struct NamespaceSetup::Shared {
+  std::promise<Status> made;  // the namespace is behind `netns`
+  sys::UniqueFd netns;        // /dev/null until then
+  Status attached = ok();
+};
+
+namespace {
+
+// From the host's namespace: the bridges this boot has not made yet, and the veths' plans.
+Result<std::vector<std::pair<net::VethPlan, std::string>>> plan_veths(
+    Engine& engine, const ContainerRecord& record, const std::vector<Endpoint>& endpoints) {
+  std::vector<std::pair<net::VethPlan, std::string>> plans;
+  for (size_t i = 0; i < endpoints.size(); ++i) {
+    int bridge = TRY(ensure_network_bridge(engine, endpoints[i].network));
+    plans.emplace_back(veth_plan(record, endpoints[i], i, bridge), endpoints[i].network.name);
+  }
+  return plans;
+}
+
+}  // namespace
+
+Result<std::unique_ptr<NamespaceSetup>> NamespaceSetup::start(
+    Engine& engine, const ContainerRecord& record, const std::vector<Endpoint>& endpoints) {
+  auto setup = std::make_unique<NamespaceSetup>();
+  setup->shared_ = std::make_shared<Shared>();
+  setup->shared_->netns = sys::UniqueFd(::open("/dev/null", O_RDONLY | O_CLOEXEC));
+  if (!setup->shared_->netns) return fail_errno(errno, "open /dev/null");
+  setup->made_ = setup->shared_->made.get_future();
+  setup->thread_ = std::thread([&engine, record, endpoints, shared = setup->shared_] {
+    auto plans = plan_veths(engine, record, endpoints);
+    if (!plans) return shared->made.set_value(std::unexpected(plans.error()));
+    auto host = net::NetlinkSocket::open();
+    if (!host) return shared->made.set_value(std::unexpected(host.error()));
+    // The socket above stays in the host's namespace.
+    if (::unshare(CLONE_NEWNET) != 0)
+      return shared->made.set_value(fail_errno(errno, "make a network namespace"));
+    int fd = ::open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
+    if (fd < 0 || ::dup3(fd, shared->netns.get(), O_CLOEXEC) < 0)
+      return shared->made.set_value(fail_errno(errno, "open the network namespace"));
+    ::close(fd);
+    shared->made.set_value(ok());
+    shared->attached = attach_all(*host, shared->netns.get(), std::move(*plans));
+  });
+  return setup;
+}
+
+NamespaceSetup::~NamespaceSetup() {
+  if (thread_.joinable()) thread_.join();
+}
+
+std::string NamespaceSetup::path() const {
+  return fmt::format("/proc/{}/fd/{}", ::getpid(), shared_->netns.get());
+}
+
+Status NamespaceSetup::ready() {
+  if (made_.valid()) namespace_made_ = made_.get();
+  return namespace_made_;
+}
+
+Status NamespaceSetup::wait() {
+  TRY(ready());
+  if (thread_.joinable()) thread_.join();
+  return shared_->attached;
 }
 
 namespace {

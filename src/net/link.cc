@@ -93,29 +93,45 @@ Status add_default_route(nl_sock* sock, int ifindex, Ipv4 gateway) {
   return ok();
 }
 
-// Inside the container: the address, the default route and the link up. setns() changes
-// the calling thread only, so a thread of its own does it; the socket it opens stays in
-// that namespace.
-Status configure_inside(const VethPlan& plan) {
-  Status result = ok();
-  std::thread inside([&] {
-    result = [&]() -> Status {
-      if (::setns(plan.netns_fd, CLONE_NEWNET) != 0)
-        return fail_errno(errno, "enter the container's network namespace");
-      Socket sock = TRY(connect());
-      Link link = TRY(get_link(sock.get(), plan.inner_name));
-      int index = rtnl_link_get_ifindex(link.get());
-      TRY(add_address(sock.get(), index, plan.address, plan.subnet, plan.inner_name));
-      TRY(set_up(sock.get(), link.get(), plan.inner_name));
-      if (plan.default_route) TRY(add_default_route(sock.get(), index, plan.gateway));
-      return ok();
-    }();
-  });
-  inside.join();
-  return result;
+// Inside the container: the address, the default route and the link up.
+Status configure_inside(nl_sock* sock, const VethPlan& plan) {
+  Link link = TRY(get_link(sock, plan.inner_name));
+  int index = rtnl_link_get_ifindex(link.get());
+  TRY(add_address(sock, index, plan.address, plan.subnet, plan.inner_name));
+  TRY(set_up(sock, link.get(), plan.inner_name));
+  if (plan.default_route) TRY(add_default_route(sock, index, plan.gateway));
+  return ok();
+}
+
+Status make_veth(nl_sock* sock, const VethPlan& plan) {
+  Link veth(rtnl_link_veth_alloc());
+  rtnl_link_set_name(veth.get(), plan.host_name.c_str());
+  rtnl_link_set_master(veth.get(), plan.bridge_index);
+  rtnl_link_set_mtu(veth.get(), static_cast<unsigned>(plan.mtu));
+  rtnl_link_set_flags(veth.get(), IFF_UP);
+  rtnl_link* peer = rtnl_link_veth_get_peer(veth.get());
+  rtnl_link_set_name(peer, plan.inner_name.c_str());
+  rtnl_link_set_ns_fd(peer, plan.netns_fd);
+  rtnl_link_set_mtu(peer, static_cast<unsigned>(plan.mtu));
+  nl_addr* mac = nullptr;
+  if (nl_addr_parse(plan.mac.c_str(), AF_LLC, &mac) >= 0) {
+    rtnl_link_set_addr(peer, mac);
+    nl_addr_put(mac);
+  }
+  int err = rtnl_link_add(sock, veth.get(), NLM_F_CREATE | NLM_F_EXCL);
+  rtnl_link_put(peer);
+  if (err < 0) return std::unexpected(netlink_error(err, "create veth " + plan.host_name));
+  return ok();
 }
 
 }  // namespace
+
+void NetlinkSocket::Free::operator()(nl_sock* socket) const { nl_socket_free(socket); }
+
+Result<NetlinkSocket> NetlinkSocket::open() {
+  Socket sock = TRY(connect());
+  return NetlinkSocket(sock.release());
+}
 
 int host_mtu() {
   auto sock = connect();
@@ -187,7 +203,10 @@ Result<Bridge> ensure_bridge(const std::string& name, Ipv4 gateway, const Subnet
 }
 
 Status delete_link(const std::string& name) {
-  Socket sock = TRY(connect());
+  return delete_link(TRY(NetlinkSocket::open()), name);
+}
+
+Status delete_link(const NetlinkSocket& sock, const std::string& name) {
   Link link(rtnl_link_alloc());
   rtnl_link_set_name(link.get(), name.c_str());
   int err = rtnl_link_delete(sock.get(), link.get());
@@ -196,26 +215,32 @@ Status delete_link(const std::string& name) {
   return ok();
 }
 
+Status attach_veth(const NetlinkSocket& host, const NetlinkSocket& inside, const VethPlan& plan) {
+  TRY(make_veth(host.get(), plan));
+  return configure_inside(inside.get(), plan);
+}
+
 Status attach_veth(const VethPlan& plan) {
-  Socket sock = TRY(connect());
-  Link veth(rtnl_link_veth_alloc());
-  rtnl_link_set_name(veth.get(), plan.host_name.c_str());
-  rtnl_link_set_master(veth.get(), plan.bridge_index);
-  rtnl_link_set_mtu(veth.get(), static_cast<unsigned>(plan.mtu));
-  rtnl_link_set_flags(veth.get(), IFF_UP);
-  rtnl_link* peer = rtnl_link_veth_get_peer(veth.get());
-  rtnl_link_set_name(peer, plan.inner_name.c_str());
-  rtnl_link_set_ns_fd(peer, plan.netns_fd);
-  rtnl_link_set_mtu(peer, static_cast<unsigned>(plan.mtu));
-  nl_addr* mac = nullptr;
-  if (nl_addr_parse(plan.mac.c_str(), AF_LLC, &mac) >= 0) {
-    rtnl_link_set_addr(peer, mac);
-    nl_addr_put(mac);
-  }
-  int err = rtnl_link_add(sock.get(), veth.get(), NLM_F_CREATE | NLM_F_EXCL);
-  rtnl_link_put(peer);
-  if (err < 0) return std::unexpected(netlink_error(err, "create veth " + plan.host_name));
-  return configure_inside(plan);
+  auto host = TRY(NetlinkSocket::open());
+  TRY(make_veth(host.get(), plan));
+  // setns() moves the calling thread only: a thread of its own enters the container's
+  // namespace, and the socket it opens there stays there.
+  Status result = ok();
+  std::thread inside([&] {
+    result = [&]() -> Status {
+      if (::setns(plan.netns_fd, CLONE_NEWNET) != 0)
+        return fail_errno(errno, "enter the container's network namespace");
+      auto sock = TRY(NetlinkSocket::open());
+      return configure_inside(sock.get(), plan);
+    }();
+  });
+  inside.join();
+  return result;
+}
+
+Status set_loopback_up(const NetlinkSocket& inside) {
+  Link lo = TRY(get_link(inside.get(), "lo"));
+  return set_up(inside.get(), lo.get(), "lo");
 }
 
 }  // namespace quai::net

@@ -7,7 +7,10 @@
 
 #include <sys/types.h>
 
+#include <future>
+#include <memory>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "base/result.h"
@@ -50,10 +53,37 @@ Result<std::string> shared_network_namespace(Engine& engine, const ContainerReco
 Result<std::vector<Endpoint>> claim_endpoints(Engine& engine, const ContainerRecord& record);
 /// The endpoints the container's live monitor holds (none once it is gone).
 std::vector<Endpoint> held_endpoints(Engine& engine, const ContainerRecord& record);
-/// A veth pair per endpoint into the network namespace of `pid`; the bridge is made again
-/// when the machine restarted since `network create`.
-Status connect_endpoints(Engine& engine, const ContainerRecord& record,
-                         const std::vector<Endpoint>& endpoints, pid_t pid);
+/// The network namespace of a container that joins networks, made by a thread of its
+/// monitor while the runtime prepares the container (which joins it by path), with a veth
+/// pair per endpoint made in it meanwhile: the network costs a start little more than the
+/// thread's own work in parallel. The namespace lives on in the container's processes.
+class NamespaceSetup {
+ public:
+  /// Starts the thread, which makes the bridges this boot has not made yet, then the
+  /// namespace, then the veths.
+  static Result<std::unique_ptr<NamespaceSetup>> start(Engine& engine,
+                                                       const ContainerRecord& record,
+                                                       const std::vector<Endpoint>& endpoints);
+  NamespaceSetup() = default;
+  NamespaceSetup(const NamespaceSetup&) = delete;
+  NamespaceSetup& operator=(const NamespaceSetup&) = delete;
+  ~NamespaceSetup();
+
+  /// For the OCI spec: "/proc/<monitor pid>/fd/<fd>", known at once (the fd is held by a
+  /// placeholder that the namespace replaces).
+  std::string path() const;
+  /// Waits for the namespace: before the runtime opens path().
+  Status ready();
+  /// Waits for the veths.
+  Status wait();
+
+ private:
+  struct Shared;
+  std::shared_ptr<Shared> shared_;
+  std::future<Status> made_;
+  Status namespace_made_ = ok();
+  std::thread thread_;
+};
 void release_endpoints(Engine& engine, const std::vector<Endpoint>& endpoints);
 /// The claims a killed monitor of the container left (free already, but still on disk).
 void release_dead_claims(Engine& engine, const ContainerRecord& record);
