@@ -2,14 +2,15 @@
 # network.sh: issue 6's network figures, side by side in one run.
 #   throughput: iperf3 (Debian's) between two containers on a quai network, against two
 #               network namespaces joined by a plain veth pair (the limit)
-#   join:       `quai run --rm busybox true` on a quai network against --network none
+#   join:       `quai run --rm busybox true` on a quai network against --network none,
+#               alternating
 #   published:  wrk against busybox httpd behind a port published on 127.0.0.1, quai against
 #               podman (CNI's bridge and portmap, runc) with the same image: a 1 MiB file
 #               (MB/s) and a small one (requests/s), rounds alternating between the two
 # Medians; ratios at the end. Run as root; see bench/README.md. Traffic stays between
 # network namespaces on this machine.
 #
-# Environment: RUNS (hyperfine runs, 30), SECONDS_PER_TEST (iperf3 -t and wrk -d, 5), ROUNDS
+# Environment: RUNS (runs of each, 60), SECONDS_PER_TEST (iperf3 -t and wrk -d, 5), ROUNDS
 # (iperf3 and wrk rounds per side, 5), QUAI (build/release/src/cli/quai/quai), RESULTS
 # (/var/tmp/quai-bench). podman sets the host's ip_forward and leaves iptables tables and its
 # cni-podman0 bridge behind: whatever was not there before the run is put back as it was.
@@ -18,10 +19,10 @@ set -euo pipefail
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 QUAI=${QUAI:-$HERE/../build/release/src/cli/quai/quai}
 RESULTS=${RESULTS:-/var/tmp/quai-bench}
-RUNS=${RUNS:-30}
+RUNS=${RUNS:-60}
 ROUNDS=${ROUNDS:-5}
 SECS=${SECONDS_PER_TEST:-5}
-for tool in hyperfine jq iperf3 ip wrk podman nft; do
+for tool in jq iperf3 ip wrk podman nft; do
   command -v "$tool" >/dev/null || { echo "network.sh: $tool not installed" >&2; exit 1; }
 done
 [ "$(id -u)" = 0 ] || { echo "network.sh: run as root" >&2; exit 1; }
@@ -94,10 +95,20 @@ for _ in $(seq "$ROUNDS"); do
   sleep 0.2
 done
 
-# --- the time a network adds to `quai run`
-hyperfine -N -w 3 -r "$RUNS" --export-json "$RESULTS/network-join.json" \
-  -n "quai run --network none" "$Q run --rm --network none busybox true" \
-  -n "quai run --network bench" "$Q run --rm --network bench busybox true" >&2 </dev/null
+# --- the time a network adds to `quai run`: the two commands alternate, so that the machine's
+# drift (2 cores, the kernel deleting the last run's namespace) weighs on both alike. The
+# network holds one other container (the iperf3 server), whose hosts file each join rewrites.
+elapsed_ms() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.2f\n", (b - a) * 1000}'; }
+none=() joined=()
+for i in $(seq $((RUNS + 5))); do
+  t0=$EPOCHREALTIME; $Q run --rm --network none busybox true
+  t1=$EPOCHREALTIME; $Q run --rm --network bench busybox true
+  t2=$EPOCHREALTIME
+  [ "$i" -le 5 ] && continue  # warm-up
+  none+=("$(elapsed_ms "$t0" "$t1")") joined+=("$(elapsed_ms "$t1" "$t2")")
+done
+printf '%s\n' "${none[@]}" >"$RESULTS/network-join-none.txt"
+printf '%s\n' "${joined[@]}" >"$RESULTS/network-join-bench.txt"
 
 # --- published ports: the same busybox image in both, httpd forking per request
 $Q save -o "$T/busybox.tar" busybox
@@ -124,8 +135,8 @@ done
 
 VETH=$(printf '%s\n' "${veth[@]}" | median)
 BRIDGE=$(printf '%s\n' "${bridge[@]}" | median)
-NONE=$(jq -r '.results[0].median * 10000 | round / 10' "$RESULTS/network-join.json")
-JOIN=$(jq -r '.results[1].median * 10000 | round / 10' "$RESULTS/network-join.json")
+NONE=$(printf '%s\n' "${none[@]}" | median)
+JOIN=$(printf '%s\n' "${joined[@]}" | median)
 echo "iperf3, container to container on a quai network: ${BRIDGE} Gbit/s (runs: ${bridge[*]})"
 echo "iperf3, two namespaces on a plain veth pair:      ${VETH} Gbit/s (runs: ${veth[*]})"
 echo "  ratio (quai / limit): $(awk -v a="$BRIDGE" -v b="$VETH" 'BEGIN {printf "%.2f", a / b}')"

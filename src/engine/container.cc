@@ -150,20 +150,35 @@ Status host_config_from_json(const JsonReader& r, ContainerRecord& c) {
 }
 
 // As in Docker's create request: EndpointsConfig.<network>.IPAMConfig.IPv4Address.
-Json networking_config_to_json(const ContainerRecord& c) {
+Json endpoint_to_json(const std::string& address, const std::vector<std::string>& aliases) {
   Json endpoint = Json::object();
-  if (!c.ipv4_address.empty()) endpoint["IPAMConfig"] = {{"IPv4Address", c.ipv4_address}};
-  if (!c.network_aliases.empty()) endpoint["Aliases"] = c.network_aliases;
-  return {{"EndpointsConfig", {{c.network_mode, endpoint}}}};
+  if (!address.empty()) endpoint["IPAMConfig"] = {{"IPv4Address", address}};
+  if (!aliases.empty()) endpoint["Aliases"] = aliases;
+  return endpoint;
+}
+
+Json networking_config_to_json(const ContainerRecord& c) {
+  Json endpoints = {{c.network_mode, endpoint_to_json(c.ipv4_address, c.network_aliases)}};
+  for (const auto& more : c.more_networks)
+    endpoints[more.network] = endpoint_to_json(more.ipv4_address, more.aliases);
+  return {{"EndpointsConfig", endpoints}};
 }
 
 Status networking_config_from_json(const JsonReader& r, ContainerRecord& c) {
   auto endpoints = TRY(r.object("EndpointsConfig"));
-  if (!endpoints.has(c.network_mode)) return ok();
-  auto endpoint = TRY(endpoints.object(c.network_mode));
-  c.network_aliases = TRY(endpoint.strings("Aliases"));
-  if (endpoint.has("IPAMConfig"))
-    c.ipv4_address = TRY(text_or_empty(TRY(endpoint.object("IPAMConfig")), "IPv4Address"));
+  for (const auto& [name, _] : endpoints.value().items()) {
+    auto endpoint = TRY(endpoints.object(name));
+    NetworkAttachment attachment{name, "", TRY(endpoint.strings("Aliases"))};
+    if (endpoint.has("IPAMConfig"))
+      attachment.ipv4_address =
+          TRY(text_or_empty(TRY(endpoint.object("IPAMConfig")), "IPv4Address"));
+    if (name != c.network_mode) {
+      c.more_networks.push_back(std::move(attachment));
+      continue;
+    }
+    c.network_aliases = std::move(attachment.aliases);
+    c.ipv4_address = std::move(attachment.ipv4_address);
+  }
   return ok();
 }
 

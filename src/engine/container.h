@@ -42,6 +42,14 @@ struct Ulimit {
   int64_t hard = 0;
 };
 
+/// A network joined beyond the first (NetworkMode's): `network connect`, or a second
+/// --network; one element of NetworkingConfig.EndpointsConfig.
+struct NetworkAttachment {
+  std::string network;  // its name
+  std::string ipv4_address;
+  std::vector<std::string> aliases;
+};
+
 struct RestartPolicy {
   std::string name = "no";  // no, on-failure, always, unless-stopped
   int max_retries = 0;
@@ -79,7 +87,8 @@ struct ContainerRecord {
   std::string ipv4_address;                  // --ip: the address wanted on that network
   std::vector<std::string> network_aliases;  // --network-alias: more names for it there
   std::vector<std::string> links;            // --link NAME[:ALIAS]
-  std::vector<std::string> extra_hosts;      // --add-host NAME:IP
+  std::vector<NetworkAttachment> more_networks;
+  std::vector<std::string> extra_hosts;  // --add-host NAME:IP
   std::vector<std::string> dns, dns_search, dns_options;
   std::vector<PortBinding> port_bindings;  // -p
   bool publish_all = false;                // -P: every exposed port, on a port of the kernel's

@@ -225,6 +225,10 @@ Status Engine::remove_container_files(const ContainerRecord& record) {
   return ok();
 }
 
+Status Engine::write_record(const ContainerRecord& record) {
+  return store::write_json_file(container_dir(record.id) + "/container.json", record.to_json());
+}
+
 Status Engine::rename_container(std::string_view name_or_id, std::string_view new_name) {
   std::string name(new_name.starts_with('/') ? new_name.substr(1) : new_name);
   if (!is_valid_container_name(name)) {
@@ -242,8 +246,7 @@ Status Engine::rename_container(std::string_view name_or_id, std::string_view ne
   }
   std::string old_link = root_ + "/names/" + view.record.name;
   view.record.name = name;
-  TRY(store::write_json_file(container_dir(view.record.id) + "/container.json",
-                             view.record.to_json()));
+  TRY(write_record(view.record));
   ::unlink(old_link.c_str());
   return ok();
 }

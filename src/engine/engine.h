@@ -82,6 +82,8 @@ class Engine {
 
   /// The record of the container with this full id, its state left unread (and unchecked).
   Result<ContainerRecord> read_record(std::string_view id);
+  /// Replaces the record (the caller holds the container's lock).
+  Status write_record(const ContainerRecord& record);
 
  private:
   void delete_orphan_runtime_state();

@@ -70,6 +70,8 @@ class Monitor {
 
  private:
   Result<runtime::Launched> create(Stdio& stdio, internal::NamespaceSetup* network);
+  /// Before a restart: the networks `network connect` and `disconnect` changed meanwhile.
+  void rejoin_networks();
   /// For a container that joins networks: its namespace, being made (none otherwise).
   Result<std::unique_ptr<internal::NamespaceSetup>> start_network();
   Status start();
@@ -271,6 +273,15 @@ bool Monitor::should_restart(int exit_code) {
   return policy.name == "always" || policy.name == "unless-stopped";
 }
 
+void Monitor::rejoin_networks() {
+  if (auto fresh = engine_.read_record(record_.id); fresh)
+    record_.more_networks = fresh->more_networks;
+  auto claimed = internal::claim_endpoints(engine_, record_);
+  if (!claimed) return;  // the last claims stay; the start reports what is wrong
+  endpoints_ = std::move(*claimed);
+  (void)internal::write_hosts_files(engine_, record_, endpoints_, true);
+}
+
 Result<std::unique_ptr<internal::NamespaceSetup>> Monitor::start_network() {
   if (endpoints_.empty()) return nullptr;
   return internal::NamespaceSetup::start(engine_, record_, endpoints_);
@@ -370,6 +381,7 @@ int Monitor::run() {
     auto delay = std::chrono::milliseconds(100) * (1 << std::min(restart_count_, 10));
     std::this_thread::sleep_for(
         std::min<std::chrono::milliseconds>(delay, std::chrono::minutes(1)));
+    rejoin_networks();
   }
   return finish(exit_code);
 }
@@ -378,7 +390,12 @@ int Monitor::finish(int exit_code) {
   ::unlink(engine_.attach_socket(record_.id).c_str());
   internal::unpublish_ports(engine_, ports_);
   ports_.clear();  // the host ports are free from here
+  // `network connect` may have added networks since the start: the record says which.
+  if (auto fresh = engine_.read_record(record_.id); fresh)
+    record_.more_networks = fresh->more_networks;
+  auto joined = internal::held_endpoints(engine_, record_);
   internal::release_endpoints(engine_, endpoints_);
+  internal::release_own_claims(engine_, record_);
   std::string rootfs = engine_.container_dir(record_.id) + "/rootfs";
   std::optional<store::WorkDir> trash;
   if (record_.auto_remove) {
@@ -399,7 +416,7 @@ int Monitor::finish(int exit_code) {
     broadcast(Frame::Exited, std::to_string(exit_code));
   }
   // The others on its networks forget it: after the word, off the critical path of `run`.
-  (void)internal::write_hosts_files(engine_, record_, endpoints_, false);
+  (void)internal::write_hosts_files(engine_, record_, joined, false);
   if (record_.auto_remove) {
     // Off the critical path of `run --rm`. A monitor killed before this line leaves the
     // runtime's state to Engine::recover(), which the locked trash in tmp/ sets off.

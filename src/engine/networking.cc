@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <charconv>
+#include <functional>
 #include <future>
 
 #include "base/strings.h"
@@ -54,14 +55,15 @@ Result<net::NetworkRecord> find_network(Engine& engine, net::NetworkStore& netwo
 std::vector<Endpoint> held_endpoints(Engine& engine, net::NetworkStore& networks,
                                      const ContainerRecord& target) {
   std::vector<Endpoint> held;
-  if (!joins_networks(target)) return held;
-  auto network = find_network(engine, networks, target.network_mode);
-  if (!network) return held;
-  auto claims = networks.claims(*network);
-  if (!claims) return held;
-  for (const auto& [address, holder] : *claims) {
-    if (!holder.starts_with(target.id + ":") || monitor_gone(holder)) continue;
-    held.push_back({*network, address, holder});
+  for (const auto& attachment : attachments(target)) {
+    auto network = find_network(engine, networks, attachment.network);
+    if (!network) continue;
+    auto claims = networks.claims(*network);
+    if (!claims) continue;
+    for (const auto& [address, holder] : *claims) {
+      if (!holder.starts_with(target.id + ":") || monitor_gone(holder)) continue;
+      held.push_back({*network, address, holder});
+    }
   }
   return held;
 }
@@ -113,6 +115,8 @@ bool monitor_gone(std::string_view holder) {
 
 namespace {
 
+constexpr size_t kMostNetworks = 8;  // per container: veths qv<id>0 to qv<id>7
+
 // The host's end of the container's veth on its index-th network (15 bytes at most).
 std::string veth_name(std::string_view container, size_t index) {
   return fmt::format("qv{}{}", container.substr(0, 12), index);
@@ -124,7 +128,7 @@ std::string veth_name(std::string_view container, size_t index) {
 bool address_free(std::string_view holder) {
   if (!monitor_gone(holder)) return false;
   std::string container = holder_container(holder);
-  for (size_t index = 0; index < 4; ++index) {
+  for (size_t index = 0; index < kMostNetworks; ++index) {
     if (::if_nametoindex(veth_name(container, index).c_str()) != 0) return false;
   }
   return true;
@@ -135,6 +139,14 @@ bool address_free(std::string_view holder) {
 bool joins_networks(const ContainerRecord& record) {
   const std::string& mode = record.network_mode;
   return mode != "none" && mode != "host" && shared_with(record).empty();
+}
+
+std::vector<NetworkAttachment> attachments(const ContainerRecord& record) {
+  std::vector<NetworkAttachment> all;
+  if (!joins_networks(record)) return all;
+  all.push_back({record.network_mode, record.ipv4_address, record.network_aliases});
+  all.insert(all.end(), record.more_networks.begin(), record.more_networks.end());
+  return all;
 }
 
 Result<net::NetworkRecord> find_network(Engine& engine, const std::string& name) {
@@ -158,12 +170,17 @@ Status check_network_request(Engine& engine, ContainerRecord& record) {
                   "user specified IP address is supported on user defined networks only");
     return ok();
   }
-  auto network = TRY(find_network(engine, record.network_mode));
-  if (record.ipv4_address.empty()) return ok();
+  for (const auto& attachment : attachments(record))
+    TRY(check_address(TRY(find_network(engine, attachment.network)), attachment.ipv4_address));
+  return ok();
+}
+
+Status check_address(const net::NetworkRecord& network, const std::string& address) {
+  if (address.empty()) return ok();
   if (network.is_default_bridge())
     return fail(Errc::InvalidArgument,
                 "user specified IP address is supported on user defined networks only");
-  net::Ipv4 wanted = TRY_CTX(net::Ipv4::parse(record.ipv4_address), "--ip");
+  net::Ipv4 wanted = TRY_CTX(net::Ipv4::parse(address), "--ip");
   if (!network.subnet.contains(wanted))
     return fail(Errc::InvalidArgument,
                 "Invalid address {}: It does not belong to any of this network's subnets",
@@ -188,17 +205,25 @@ std::vector<Endpoint> held_endpoints(Engine& engine, const ContainerRecord& reco
   return held_endpoints(engine, *networks, record);
 }
 
-Result<std::vector<Endpoint>> claim_endpoints(Engine& engine, const ContainerRecord& record) {
-  std::vector<Endpoint> endpoints;
-  if (!joins_networks(record)) return endpoints;
-  auto networks = TRY(open_networks(engine));
-  net::NetworkRecord network = TRY(find_network(engine, networks, record.network_mode));
+Result<Endpoint> claim_endpoint(Engine& engine, net::NetworkStore& networks,
+                                const NetworkAttachment& attachment, const std::string& holder) {
+  net::NetworkRecord network = TRY(find_network(engine, networks, attachment.network));
   std::optional<net::Ipv4> wanted;
-  if (!record.ipv4_address.empty()) wanted = TRY(net::Ipv4::parse(record.ipv4_address));
-  std::string holder = this_monitor(record);
+  if (!attachment.ipv4_address.empty())
+    wanted = TRY_CTX(net::Ipv4::parse(attachment.ipv4_address), "network {}", network.name);
   net::Ipv4 address = TRY_CTX(networks.claim_address(network, holder, wanted, address_free),
                               "network {}", network.name);
-  endpoints.push_back({std::move(network), address, std::move(holder)});
+  return Endpoint{std::move(network), address, holder};
+}
+
+Result<std::vector<Endpoint>> claim_endpoints(Engine& engine, const ContainerRecord& record) {
+  std::vector<Endpoint> endpoints;
+  auto wanted = attachments(record);
+  if (wanted.empty()) return endpoints;
+  auto networks = TRY(open_networks(engine));
+  std::string holder = this_monitor(record);
+  for (const auto& attachment : wanted)
+    endpoints.push_back(TRY(claim_endpoint(engine, networks, attachment, holder)));
   return endpoints;
 }
 
@@ -318,8 +343,18 @@ constexpr std::string_view kDefaultHosts =
 struct Member {
   net::Ipv4 address;
   ContainerRecord record;
-  net::Ipv4 gateway;  // of the network it is on
+  net::Ipv4 gateway;                 // of the network it is on
+  std::vector<std::string> aliases;  // its --network-alias there
 };
+
+std::vector<std::string> aliases_on(const ContainerRecord& record,
+                                    const net::NetworkRecord& network) {
+  for (const auto& attachment : attachments(record)) {
+    if (attachment.network == network.name || network.id.starts_with(attachment.network))
+      return attachment.aliases;
+  }
+  return {};
+}
 
 // Who is on a user-defined network now; nobody, for the default bridge (there, only --link
 // names resolve, as in Docker).
@@ -332,7 +367,9 @@ std::vector<Member> members(Engine& engine, net::NetworkStore& networks,
   for (const auto& [address, holder] : *claims) {
     if (monitor_gone(holder)) continue;
     auto record = engine.read_record(holder_container(holder));
-    if (record) found.push_back({address, std::move(*record), network.gateway});
+    if (!record) continue;
+    auto aliases = aliases_on(*record, network);
+    found.push_back({address, std::move(*record), network.gateway, std::move(aliases)});
   }
   return found;
 }
@@ -388,7 +425,7 @@ std::string hosts_text(const ContainerRecord& self, const std::vector<net::Ipv4>
   for (const auto& member : others) {
     if (member.record.id == self.id) continue;
     hosts += member.address.str() + "\t" + member.record.name;
-    for (const auto& alias : member.record.network_aliases) hosts += " " + alias;
+    for (const auto& alias : member.aliases) hosts += " " + alias;
     hosts += "\n";
   }
   return hosts;
@@ -437,18 +474,156 @@ void release_endpoints(Engine& engine, const std::vector<Endpoint>& endpoints) {
     (void)networks->release_address(endpoint.network, endpoint.address, endpoint.holder);
 }
 
-void release_dead_claims(Engine& engine, const ContainerRecord& record) {
-  if (!joins_networks(record)) return;
+namespace {
+
+// Every claim of the container's on its networks that `release` picks.
+void release_claims(Engine& engine, const ContainerRecord& record,
+                    const std::function<bool(std::string_view holder)>& release) {
   auto networks = open_networks(engine);
   if (!networks) return;
-  auto network = find_network(engine, *networks, record.network_mode);
-  if (!network) return;
-  auto claims = networks->claims(*network);
-  if (!claims) return;
-  for (const auto& [address, holder] : *claims) {
-    if (holder_container(holder) == record.id && monitor_gone(holder))
-      (void)networks->release_address(*network, address, holder);
+  for (const auto& attachment : attachments(record)) {
+    auto network = find_network(engine, *networks, attachment.network);
+    if (!network) continue;
+    auto claims = networks->claims(*network);
+    if (!claims) continue;
+    for (const auto& [address, holder] : *claims) {
+      if (holder_container(holder) == record.id && release(holder))
+        (void)networks->release_address(*network, address, holder);
+    }
   }
+}
+
+}  // namespace
+
+void release_dead_claims(Engine& engine, const ContainerRecord& record) {
+  release_claims(engine, record, monitor_gone);
+}
+
+void release_own_claims(Engine& engine, const ContainerRecord& record) {
+  std::string self = this_monitor(record);
+  release_claims(engine, record, [&](std::string_view holder) { return holder == self; });
+}
+
+namespace {
+
+bool same_network(const NetworkAttachment& attachment, const net::NetworkRecord& network) {
+  return attachment.network == network.name || network.id.starts_with(attachment.network);
+}
+
+// The container's veth on the network's bridge, by its host end's master.
+std::string veth_on(const ContainerRecord& record, int bridge_index) {
+  std::vector<std::string> names;
+  for (size_t index = 0; index < kMostNetworks; ++index)
+    names.push_back(veth_name(record.id, index));
+  return net::port_of_bridge(names, bridge_index);
+}
+
+// A running container's network namespace, opened after checking it is the recorded init.
+Result<sys::UniqueFd> open_network_namespace(const ContainerView& view) {
+  if (!sys::is_same_process_alive(view.state.pid, view.state.pid_start_time))
+    return fail(Errc::InvalidArgument, "container {} is not running", view.record.name);
+  std::string path = fmt::format("/proc/{}/ns/net", view.state.pid);
+  sys::UniqueFd netns(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!netns) return fail_errno(errno, "open \"{}\"", path);
+  return netns;
+}
+
+// Into the running container: the address claimed for its monitor (so that it goes with
+// the monitor), a veth on the lowest free index, and the hosts files.
+Status join_running(Engine& engine, const ContainerView& view, const ContainerRecord& record,
+                    const NetworkAttachment& attachment) {
+  auto networks = TRY(open_networks(engine));
+  std::string holder =
+      fmt::format("{}:{}:{}", record.id, view.state.monitor_pid, view.state.monitor_start_time);
+  Endpoint endpoint = TRY(claim_endpoint(engine, networks, attachment, holder));
+  auto joined = [&]() -> Status {
+    auto netns = TRY(open_network_namespace(view));
+    int bridge = TRY(ensure_network_bridge(engine, endpoint.network));
+    size_t index = 0;
+    while (index < kMostNetworks && ::if_nametoindex(veth_name(record.id, index).c_str()) != 0)
+      ++index;
+    if (index == kMostNetworks)
+      return fail(Errc::Busy, "container {} is on {} networks already", record.name, index);
+    net::VethPlan plan = veth_plan(record, endpoint, index, bridge);
+    plan.netns_fd = netns.get();
+    TRY_CTX(net::attach_veth(plan), "network {}", endpoint.network.name);
+    return ok();
+  }();
+  if (!joined) {
+    (void)networks.release_address(endpoint.network, endpoint.address, holder);
+    return joined;
+  }
+  return write_hosts_files(engine, record, held_endpoints(engine, networks, record), true);
+}
+
+}  // namespace
+
+Status connect_container(Engine& engine, const std::string& network_name,
+                         const std::string& container, const NetworkAttachment& wanted) {
+  auto network = TRY(find_network(engine, network_name));
+  auto view = TRY(engine.find_container(container));
+  auto lock = TRY(engine.lock_container(view.record.id));
+  ContainerRecord record = TRY(engine.read_record(view.record.id));
+  if (record.network_mode == "host")
+    return fail(Errc::InvalidArgument,
+                "container cannot be disconnected from host network or connected to host network");
+  if (!joins_networks(record))
+    return fail(Errc::InvalidArgument,
+                "container sharing network namespace with another container or host cannot be "
+                "connected to any other network");
+  for (const auto& attachment : attachments(record)) {
+    if (same_network(attachment, network))
+      return fail(Errc::AlreadyExists, "endpoint with name {} already exists in network {}",
+                  record.name, network.name);
+  }
+  TRY(check_address(network, wanted.ipv4_address));
+  NetworkAttachment attachment{network.name, wanted.ipv4_address, wanted.aliases};
+  record.more_networks.push_back(attachment);
+  TRY(engine.write_record(record));
+  if (view.state.status != RunStatus::Running) return ok();  // joined at the next start
+  if (auto joined = join_running(engine, view, record, attachment); !joined) {
+    record.more_networks.pop_back();
+    (void)engine.write_record(record);
+    return joined;
+  }
+  return ok();
+}
+
+Status disconnect_container(Engine& engine, const std::string& network_name,
+                            const std::string& container) {
+  auto network = TRY(find_network(engine, network_name));
+  auto view = TRY(engine.find_container(container));
+  auto lock = TRY(engine.lock_container(view.record.id));
+  ContainerRecord record = TRY(engine.read_record(view.record.id));
+  auto& more = record.more_networks;
+  auto found = std::ranges::find_if(
+      more, [&](const NetworkAttachment& attachment) { return same_network(attachment, network); });
+  if (found == more.end()) {
+    bool primary = joins_networks(record) && same_network(attachments(record).front(), network);
+    if (primary)
+      return fail(Errc::Unsupported,
+                  "container {} is on network {} since it was created (--network): leaving it is "
+                  "not supported yet",
+                  record.name, network.name);
+    return fail(Errc::NotFound, "container {} is not connected to network {}", record.id,
+                network.name);
+  }
+  more.erase(found);
+  TRY(engine.write_record(record));
+  if (view.state.status != RunStatus::Running) return ok();
+  auto networks = TRY(open_networks(engine));
+  if (int bridge = static_cast<int>(::if_nametoindex(network.interface().c_str())); bridge != 0) {
+    if (auto veth = veth_on(record, bridge); !veth.empty())
+      TRY_CTX(net::delete_link(veth), "network {}", network.name);  // its peer goes with it
+  }
+  std::vector<Endpoint> left;
+  for (const auto& [address, holder] : TRY(networks.claims(network))) {
+    if (holder_container(holder) != record.id) continue;
+    (void)networks.release_address(network, address, holder);
+    left.push_back({network, address, holder});
+  }
+  TRY(write_hosts_files(engine, record, held_endpoints(engine, networks, record), true));
+  return write_hosts_files(engine, record, left, false);  // the others there forget it
 }
 
 }  // namespace quai::engine::internal

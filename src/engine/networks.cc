@@ -114,6 +114,16 @@ Json network_settings(Engine& engine, const ContainerView& view) {
   return settings;
 }
 
+Status connect_network(Engine& engine, const std::string& network, const std::string& container,
+                       const std::string& address, const std::vector<std::string>& aliases) {
+  return internal::connect_container(engine, network, container, {network, address, aliases});
+}
+
+Status disconnect_network(Engine& engine, const std::string& network,
+                          const std::string& container) {
+  return internal::disconnect_container(engine, network, container);
+}
+
 Result<std::vector<std::string>> prune_networks(Engine& engine) {
   auto store = TRY(open_store(engine));
   std::vector<std::string> removed;

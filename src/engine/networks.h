@@ -23,6 +23,13 @@ Status remove_network(Engine& engine, const std::string& name_or_id);
 /// A container's NetworkSettings as Docker's inspect shows them: its address on each
 /// network while it runs, and its ports (published, or exposed and null).
 Json network_settings(Engine& engine, const ContainerView& view);
+/// `network connect [--ip --alias] NETWORK CONTAINER`; a running container joins at once.
+/// Docker's messages: "endpoint with name X already exists in network Y", and the host and
+/// shared-namespace refusals.
+Status connect_network(Engine& engine, const std::string& network, const std::string& container,
+                       const std::string& address, const std::vector<std::string>& aliases);
+/// `network disconnect NETWORK CONTAINER`: "container X is not connected to network Y".
+Status disconnect_network(Engine& engine, const std::string& network, const std::string& container);
 /// Removes every user-defined network no running container is on; returns their names.
 Result<std::vector<std::string>> prune_networks(Engine& engine);
 

@@ -238,6 +238,16 @@ Status attach_veth(const VethPlan& plan) {
   return result;
 }
 
+std::string port_of_bridge(const std::vector<std::string>& names, int bridge_index) {
+  auto sock = connect();
+  if (!sock) return "";
+  for (const auto& name : names) {
+    auto link = get_link(sock->get(), name);
+    if (link && rtnl_link_get_master(link->get()) == bridge_index) return name;
+  }
+  return "";
+}
+
 Status set_loopback_up(const NetlinkSocket& inside) {
   Link lo = TRY(get_link(inside.get(), "lo"));
   return set_up(inside.get(), lo.get(), "lo");

@@ -63,6 +63,9 @@ struct VethPlan {
 Status attach_veth(const NetlinkSocket& host, const NetlinkSocket& inside, const VethPlan& plan);
 /// The same from the host's namespace alone: a thread enters the container's to configure it.
 Status attach_veth(const VethPlan& plan);
+/// The first of `names` that exists and is a port of the bridge with index `bridge_index`;
+/// empty when none is.
+std::string port_of_bridge(const std::vector<std::string>& names, int bridge_index);
 /// Brings `lo` up in the namespace of `inside`.
 Status set_loopback_up(const NetlinkSocket& inside);
 

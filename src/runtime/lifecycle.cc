@@ -235,13 +235,15 @@ void delete_half_created(const RuntimeOptions& options, const std::string& id) {
   // named was not necessarily made by this create.
   std::string owned_from = cgroups_path.empty() ? "/quai" : *path;
   Cgroup cgroup(std::move(*layout), *path, owned_from);
+  // The create may have died while it made the directories, one hierarchy after another:
+  // whatever exists goes (destroy passes over those that do not).
   auto pids = cgroup.processes();
-  if (!pids) return;  // never made
-  if (!pids->empty()) (void)cgroup.signal_all(SIGKILL);
-  for (int i = 0; i < 400; ++i) {
-    pids = cgroup.processes();
-    if (!pids || pids->empty()) break;
-    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  if (pids && !pids->empty()) {
+    (void)cgroup.signal_all(SIGKILL);
+    for (int i = 0; i < 400 && pids && !pids->empty(); ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+      pids = cgroup.processes();
+    }
   }
   (void)cgroup.destroy();
 }

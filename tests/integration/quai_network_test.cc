@@ -474,6 +474,48 @@ TEST_F(QuaiNetwork, AddHostAndDnsFlagsShapeEtcHostsAndResolvConf) {
             "address\n");
 }
 
+TEST_F(QuaiNetwork, ARunningContainerConnectsToAnotherNetworkAndLeavesIt) {
+  create_network("front", "10.223.0.0/24");
+  std::string back = create_network("back", "10.224.0.0/24");
+  std::string web =
+      serve({"--name", "web", "--network", "back", "--ip", "10.224.0.10"}, "10.224.0.10");
+  auto app = quai({"run", "-d", "--name", "app", "--network", "front", "busybox", "sleep", "60"});
+  ASSERT_EQ(app.exit_code, 0) << app.both();
+  auto before = quai({"exec", "app", "nc", "-w", "1", "10.224.0.10", "80"});
+  EXPECT_NE(before.exit_code, 0) << "not on back yet: " << before.both();
+
+  auto connected = quai({"network", "connect", "--alias", "api", "back", "app"});
+  ASSERT_EQ(connected.exit_code, 0) << connected.both();
+  auto addresses = quai({"exec", "app", "ip", "-4", "-o", "addr", "show", "eth1"});
+  EXPECT_TRUE(contains(addresses.out, "inet 10.224.0.2/24")) << addresses.both();
+  auto by_name = quai({"exec", "app", "wget", "-qO-", "http://web/hostname"});
+  EXPECT_EQ(by_name.out, web.substr(0, 12) + "\n") << by_name.both();
+  auto web_hosts = quai({"exec", "web", "cat", "/etc/hosts"});
+  EXPECT_TRUE(contains(web_hosts.out, "10.224.0.2\tapp api\n")) << web_hosts.out;
+  auto networks = quai({"inspect", "-f", "{{json .NetworkSettings.Networks}}", "app"});
+  EXPECT_TRUE(contains(networks.out, "\"back\":{") && contains(networks.out, "\"front\":{"))
+      << networks.out;
+  auto again = quai({"network", "connect", "back", "app"});
+  EXPECT_EQ(again.err, "quai: error: endpoint with name app already exists in network back\n");
+
+  auto disconnected = quai({"network", "disconnect", "back", "app"});
+  ASSERT_EQ(disconnected.exit_code, 0) << disconnected.both();
+  auto gone = quai({"exec", "app", "ip", "link", "show", "eth1"});
+  EXPECT_NE(gone.exit_code, 0) << gone.both();
+  EXPECT_EQ(entries(root() + "/networks/" + back + "/ips"),
+            std::vector<std::string>{"10.224.0.10"});
+  web_hosts = quai({"exec", "web", "cat", "/etc/hosts"});
+  EXPECT_FALSE(contains(web_hosts.out, "app")) << web_hosts.out;
+  auto not_there = quai({"network", "disconnect", "back", "app"});
+  EXPECT_TRUE(contains(not_there.err, "is not connected to network back")) << not_there.both();
+
+  auto both = quai({"run", "--rm", "--network", "front", "--network", "back", "busybox", "ip", "-4",
+                    "-o", "addr"});
+  EXPECT_TRUE(contains(both.out, "eth0    inet 10.223.0.") &&
+              contains(both.out, "eth1    inet 10.224.0."))
+      << both.both();
+}
+
 // The rule, not a missing route: a container given a default route on an internal network
 // still reaches nothing beyond it.
 TEST_F(QuaiNetwork, AnInternalNetworkLetsNothingOut) {

@@ -1,4 +1,4 @@
-// network create, ls, inspect, rm and prune.
+// network create, ls, inspect, rm, prune, connect and disconnect.
 
 #include <cstdio>
 
@@ -110,7 +110,34 @@ void add_network_verbs(CLI::App& app, Globals& globals, Action& action) {
     };
   });
 
+  static std::string target_network, container, address;
+  static std::vector<std::string> aliases;
+  auto* connect = network->add_subcommand("connect", "Connect a container to a network");
+  connect->add_option("--ip", address, "IPv4 address (e.g., 172.30.100.104)");
+  connect->add_option("--alias", aliases, "Add network-scoped alias for the container");
+  connect->add_option("NETWORK", target_network)->required();
+  connect->add_option("CONTAINER", container)->required();
+  connect->callback([&] {
+    action = [&]() -> Result<int> {
+      auto engine = TRY(open_engine(globals));
+      TRY(engine::connect_network(engine, target_network, container, address, aliases));
+      return 0;
+    };
+  });
+
   static bool force = false;
+  auto* disconnect = network->add_subcommand("disconnect", "Disconnect a container from a network");
+  disconnect->add_flag("-f,--force", force, "Force the container to disconnect from a network");
+  disconnect->add_option("NETWORK", target_network)->required();
+  disconnect->add_option("CONTAINER", container)->required();
+  disconnect->callback([&] {
+    action = [&]() -> Result<int> {
+      auto engine = TRY(open_engine(globals));
+      TRY(engine::disconnect_network(engine, target_network, container));
+      return 0;
+    };
+  });
+
   auto* prune = network->add_subcommand("prune", "Remove all unused networks");
   prune->add_flag("-f,--force", force, "Do not prompt for confirmation");
   prune->callback([&] {

@@ -230,9 +230,8 @@ void add_run_flags(CLI::App& c, RunFlags& f) {
   c.add_option("-l,--label", f.labels, "Set metadata");
   c.add_option("--stop-signal", f.stop_signal, "Signal to stop the container");
   c.add_option("--stop-timeout", f.stop_timeout, "Timeout (in seconds) to stop a container");
-  c.add_option("--network,--net", f.network,
-               "Connect to a network: none, host, container:ID or a network's name")
-      ->capture_default_str();
+  c.add_option("--network,--net", f.networks,
+               "Connect to networks: none, host, container:ID or networks' names (default none)");
   c.add_option("--link", f.links, "Add link to another container");
   c.add_option("--ip", f.ip, "IPv4 address (e.g., 172.30.100.104)");
   c.add_option("--network-alias", f.network_aliases, "Add network-scoped alias for the container");
@@ -282,7 +281,8 @@ Result<engine::ContainerRequest> make_request(const RunFlags& f,
   h.read_only = f.read_only;
   h.privileged = f.privileged;
   h.init = f.init;
-  h.network_mode = f.network;
+  h.network_mode = f.networks.empty() ? "none" : f.networks.front();
+  for (size_t i = 1; i < f.networks.size(); ++i) h.more_networks.push_back({f.networks[i], "", {}});
   h.ipv4_address = f.ip;
   h.network_aliases = f.network_aliases;
   h.links = f.links;
@@ -318,7 +318,7 @@ Result<engine::ContainerRequest> make_request(const RunFlags& f,
   h.dns = f.dns;
   h.dns_search = f.dns_search;
   h.dns_options = f.dns_options;
-  if (f.network == "host" && (!f.publish.empty() || f.publish_all))
+  if (h.network_mode == "host" && (!f.publish.empty() || f.publish_all))
     fmt::print(stderr, "WARNING: Published ports are discarded when using host network mode\n");
   for (const auto& spec : f.expose) {
     auto [ports, protocol] = TRY_CTX(engine::parse_port_key(spec), "--expose");

@@ -12,7 +12,8 @@ struct RunFlags {
   bool detach = false, interactive = false, tty = false, auto_remove = false;
   bool read_only = false, privileged = false, init = false, publish_all = false;
   std::string name, workdir, user, entrypoint, hostname, memory, cpus, restart = "no";
-  std::string network = "none", ip, stop_signal;
+  std::string ip, stop_signal;
+  std::vector<std::string> networks;  // none when not given
   std::optional<int> stop_timeout;
   int64_t pids_limit = 0;
   std::vector<std::string> env, env_files, ulimits, cap_add, cap_drop, security_opt;

@@ -38,6 +38,9 @@ Status remove_network_bridge(Engine& engine, const net::NetworkRecord& network);
 bool monitor_gone(std::string_view holder);
 /// Whether NetworkMode names networks to join (not none, host or container:ID).
 bool joins_networks(const ContainerRecord& record);
+/// The networks the container joins, NetworkMode's first (none for none, host and
+/// container:ID).
+std::vector<NetworkAttachment> attachments(const ContainerRecord& record);
 /// The network NetworkMode names (the default bridge is made on first use): NotFound
 /// "network X not found".
 Result<net::NetworkRecord> find_network(Engine& engine, const std::string& name);
@@ -87,6 +90,19 @@ class NamespaceSetup {
 void release_endpoints(Engine& engine, const std::vector<Endpoint>& endpoints);
 /// The claims a killed monitor of the container left (free already, but still on disk).
 void release_dead_claims(Engine& engine, const ContainerRecord& record);
+/// Every claim this monitor holds for the container, `network connect`'s included.
+void release_own_claims(Engine& engine, const ContainerRecord& record);
+
+/// Docker's --ip rules for `network`: a user-defined one, an address in its subnet.
+Status check_address(const net::NetworkRecord& network, const std::string& address);
+/// `network connect`: recorded (the next start joins it), and for a running container
+/// joined now: an address claimed for its monitor, a veth, the hosts files.
+Status connect_container(Engine& engine, const std::string& network, const std::string& container,
+                         const NetworkAttachment& wanted);
+/// `network disconnect`: the reverse, for a network joined with `connect` (or a second
+/// --network).
+Status disconnect_container(Engine& engine, const std::string& network,
+                            const std::string& container);
 
 /// How containers find each other by name (docs/DECISIONS.md): a container's /etc/hosts
 /// holds Docker's defaults, its own address on each network (or 127.0.1.1), then every other
