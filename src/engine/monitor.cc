@@ -70,6 +70,8 @@ class Monitor {
 
  private:
   Result<runtime::Launched> create(Stdio& stdio, internal::NamespaceSetup* network);
+  /// Waits before a restart; false when the user stopped the container meanwhile.
+  bool back_off();
   /// Before a restart: the networks `network connect` and `disconnect` changed meanwhile.
   void rejoin_networks();
   /// For a container that joins networks: its namespace, being made (none otherwise).
@@ -273,6 +275,23 @@ bool Monitor::should_restart(int exit_code) {
   return policy.name == "always" || policy.name == "unless-stopped";
 }
 
+bool Monitor::back_off() {
+  // Docker's: 100 ms, doubling per restart, at most a minute. The state is looked at every
+  // 50 ms: a user who stops the container meanwhile is not kept waiting for the restart.
+  auto delay = std::min<std::chrono::milliseconds>(
+      std::chrono::milliseconds(100) * (1 << std::min(restart_count_, 10)),
+      std::chrono::minutes(1));
+  auto until = std::chrono::steady_clock::now() + delay;
+  while (true) {
+    auto state = engine_.read_recorded_state(record_.id);
+    if (state && state->stopped_by_user) return false;
+    auto now = std::chrono::steady_clock::now();
+    if (now >= until) return true;
+    std::this_thread::sleep_for(
+        std::min<std::chrono::steady_clock::duration>(until - now, std::chrono::milliseconds(50)));
+  }
+}
+
 void Monitor::rejoin_networks() {
   if (auto fresh = engine_.read_record(record_.id); fresh)
     record_.more_networks = fresh->more_networks;
@@ -376,11 +395,15 @@ int Monitor::run() {
       if (!restart) s.ports.clear();
     });
     if (!restart) break;
-    // Docker's back-off: 100 ms, doubling per restart, at most a minute.
     ++restart_count_;
-    auto delay = std::chrono::milliseconds(100) * (1 << std::min(restart_count_, 10));
-    std::this_thread::sleep_for(
-        std::min<std::chrono::milliseconds>(delay, std::chrono::minutes(1)));
+    if (!back_off()) {  // a stop, kill or rm -f came meanwhile
+      update_state([&](ContainerRunState& s) {
+        s.status = RunStatus::Exited;
+        s.monitor_pid = 0;
+        s.ports.clear();
+      });
+      break;
+    }
     rejoin_networks();
   }
   return finish(exit_code);

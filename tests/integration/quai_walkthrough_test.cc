@@ -4,7 +4,9 @@
 // roots, and Docker's exit codes.
 
 #include <sys/stat.h>
+#include <unistd.h>
 
+#include <chrono>
 #include <fstream>
 #include <thread>
 
@@ -134,6 +136,33 @@ TEST_F(Walkthrough, ContainerLifecycle) {
   quai({"container", "create", "--name", "gone", "busybox"});
   EXPECT_EQ(quai({"container", "rm", "gone"}).out, "gone\n");
   EXPECT_EQ(quai({"container", "rm", "gone"}).exit_code, 1);
+}
+
+// A container that keeps failing under --restart always spends most of its time in the
+// back-off between runs: rm -f and stop still end it at once.
+TEST_F(Walkthrough, AContainerWaitingToRestartIsRemovedAndStoppedAtOnce) {
+  for (const char* verb : {"rm", "stop"}) {
+    auto started = quai(
+        {"run", "-d", "--name", "flappy", "--restart", "always", "busybox", "sh", "-c", "exit 1"});
+    ASSERT_EQ(started.exit_code, 0) << started.both();
+    std::string status;
+    for (int i = 0; i < 200 && status != "restarting\n"; ++i) {
+      usleep(10000);
+      status = quai({"inspect", "-f", "{{.State.Status}}", "flappy"}).out;
+    }
+    ASSERT_EQ(status, "restarting\n");
+    usleep(300000);  // into a back-off of 200 ms or more
+    auto begin = std::chrono::steady_clock::now();
+    auto ended = std::string(verb) == "rm" ? quai({"rm", "-f", "flappy"}, "", 10)
+                                           : quai({"stop", "-t", "1", "flappy"}, "", 10);
+    auto took = std::chrono::steady_clock::now() - begin;
+    EXPECT_EQ(ended.exit_code, 0) << verb << ": " << ended.both();
+    EXPECT_LT(took, std::chrono::seconds(2)) << verb;
+    if (std::string(verb) == "stop") {
+      EXPECT_EQ(quai({"inspect", "-f", "{{.State.Status}}", "flappy"}).out, "exited\n");
+      ASSERT_EQ(quai({"rm", "flappy"}).exit_code, 0);
+    }
+  }
 }
 
 TEST_F(Walkthrough, ImagesListRemovePruneAndHistory) {
