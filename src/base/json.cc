@@ -8,6 +8,10 @@ Result<Json> parse_json(std::string_view text, std::string_view origin) {
   } catch (const Json::parse_error& e) {
     std::string prefix = origin.empty() ? "" : fmt::format("{}: ", origin);
     return fail(Errc::InvalidArgument, "{}invalid JSON at byte {}: {}", prefix, e.byte, e.what());
+  } catch (const Json::exception& e) {
+    // A number too large for a double (1e500) is an out_of_range, not a parse_error.
+    std::string prefix = origin.empty() ? "" : fmt::format("{}: ", origin);
+    return fail(Errc::InvalidArgument, "{}invalid JSON: {}", prefix, e.what());
   }
 }
 

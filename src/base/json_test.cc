@@ -11,6 +11,13 @@ TEST(Json, ParseErrorNamesOrigin) {
   EXPECT_NE(result.error().to_string().find("config.json: invalid JSON"), std::string::npos);
 }
 
+TEST(Json, ANumberBeyondADoubleIsAnErrorNotACrash) {
+  auto parsed = parse_json(R"({"Memory": 1e500})", "config.json");
+  ASSERT_FALSE(parsed);
+  EXPECT_TRUE(parsed.error().message().starts_with("config.json: invalid JSON: "))
+      << parsed.error().message();
+}
+
 TEST(Json, FieldErrorsNameThePath) {
   Json doc = parse_json(R"({"linux": {"namespaces": [{"type": 3}]}})", "x").value();
   JsonReader root(doc, "");

@@ -73,7 +73,7 @@ class Monitor {
   /// Waits before a restart; false when the user stopped the container meanwhile.
   bool back_off();
   /// Before a restart: the networks `network connect` and `disconnect` changed meanwhile.
-  void rejoin_networks();
+  Status rejoin_networks();
   /// For a container that joins networks: its namespace, being made (none otherwise).
   Result<std::unique_ptr<internal::NamespaceSetup>> start_network();
   Status start();
@@ -126,6 +126,8 @@ Result<runtime::Launched> Monitor::create(Stdio& stdio, internal::NamespaceSetup
                                  : TRY(internal::shared_network_namespace(engine_, record_));
   auto spec = TRY(build_oci_spec(record_, inputs));
 
+  if (network != nullptr) TRY(network->ready());  // before the runtime opens its path
+
   runtime::CreateOptions options;
   options.id = record_.id;
   options.bundle = dir;
@@ -152,7 +154,6 @@ Result<runtime::Launched> Monitor::create(Stdio& stdio, internal::NamespaceSetup
     child_fds[1] = out[1];
     child_fds[2] = err[1];
   }
-  if (network != nullptr) TRY(network->ready());  // before the runtime opens its path
   // The runtime's init inherits fds 0-2 from us; ours are /dev/null outside this window.
   for (int i = 0; i < 3; ++i) {
     if (child_fds[i] >= 0) TRY(redirect(child_fds[i], i));
@@ -292,13 +293,11 @@ bool Monitor::back_off() {
   }
 }
 
-void Monitor::rejoin_networks() {
+Status Monitor::rejoin_networks() {
   if (auto fresh = engine_.read_record(record_.id); fresh)
     record_.more_networks = fresh->more_networks;
-  auto claimed = internal::claim_endpoints(engine_, record_);
-  if (!claimed) return;  // the last claims stay; the start reports what is wrong
-  endpoints_ = std::move(*claimed);
-  (void)internal::write_hosts_files(engine_, record_, endpoints_, true);
+  endpoints_ = TRY(internal::claim_endpoints(engine_, record_));
+  return internal::write_hosts_files(engine_, record_, endpoints_, true);
 }
 
 Result<std::unique_ptr<internal::NamespaceSetup>> Monitor::start_network() {
@@ -404,7 +403,11 @@ int Monitor::run() {
       });
       break;
     }
-    rejoin_networks();
+    if (auto rejoined = rejoin_networks(); !rejoined) {  // a network removed meanwhile
+      fail_start(rejoined.error());
+      exit_code = -1;
+      break;
+    }
   }
   return finish(exit_code);
 }

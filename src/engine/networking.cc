@@ -5,6 +5,7 @@
 #include <sched.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <charconv>
 #include <functional>
 #include <future>
@@ -88,12 +89,17 @@ Result<int> ensure_network_bridge(Engine& engine, const net::NetworkRecord& netw
       net::ensure_bridge(network.interface(), network.gateway, network.subnet, network.mtu()),
       "network {}", network.name);
   if (!bridge.made) return bridge.index;
-  TRY_CTX(firewall(engine).add_bridge(rules_of(network)), "network {}", network.name);
+  Status ruled = firewall(engine).add_bridge(rules_of(network));
   // Outbound NAT needs the replies forwarded from the host's uplink too. The machine's own
   // engine turns forwarding on, as Docker's daemon does; a test's store never changes a
   // setting of the whole host (docs/DECISIONS.md).
-  if (engine.root() == EngineOptions{}.root && network.masquerade() && !network.internal)
-    TRY_CTX(sys::write_existing("/proc/sys/net/ipv4/ip_forward", "1"), "network {}", network.name);
+  if (ruled && engine.root() == EngineOptions{}.root && network.masquerade() && !network.internal)
+    ruled = sys::write_existing("/proc/sys/net/ipv4/ip_forward", "1");
+  if (!ruled) {
+    // Without its rules the bridge must not stay: the next start would find it and skip them.
+    (void)net::delete_link(network.interface());
+    return fail(ruled.error().add_context(fmt::format("network {}", network.name)));
+  }
   return bridge.index;
 }
 
@@ -170,8 +176,17 @@ Status check_network_request(Engine& engine, ContainerRecord& record) {
                   "user specified IP address is supported on user defined networks only");
     return ok();
   }
-  for (const auto& attachment : attachments(record))
-    TRY(check_address(TRY(find_network(engine, attachment.network)), attachment.ipv4_address));
+  auto wanted = attachments(record);
+  if (wanted.size() > kMostNetworks)
+    return fail(Errc::InvalidArgument, "a container joins at most {} networks", kMostNetworks);
+  std::vector<std::string> ids;
+  for (const auto& attachment : wanted) {
+    auto network = TRY(find_network(engine, attachment.network));
+    if (std::ranges::find(ids, network.id) != ids.end())
+      return fail(Errc::InvalidArgument, "network {} is specified multiple times", network.name);
+    ids.push_back(network.id);
+    TRY(check_address(network, attachment.ipv4_address));
+  }
   return ok();
 }
 
@@ -303,10 +318,9 @@ Result<std::unique_ptr<NamespaceSetup>> NamespaceSetup::start(
     // The socket above stays in the host's namespace.
     if (::unshare(CLONE_NEWNET) != 0)
       return shared->made.set_value(fail_errno(errno, "make a network namespace"));
-    int fd = ::open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
-    if (fd < 0 || ::dup3(fd, shared->netns.get(), O_CLOEXEC) < 0)
+    sys::UniqueFd fd(::open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC));
+    if (!fd || ::dup3(fd.get(), shared->netns.get(), O_CLOEXEC) < 0)
       return shared->made.set_value(fail_errno(errno, "open the network namespace"));
-    ::close(fd);
     shared->made.set_value(ok());
     shared->attached = attach_all(*host, shared->netns.get(), std::move(*plans));
   });
@@ -440,15 +454,25 @@ Status write_hosts_files(Engine& engine, const ContainerRecord& record,
   if (endpoints.empty() && record.links.empty())
     return own ? sys::write_file(own_file, hosts_text(record, {}, {}), 0644) : ok();
   auto networks = TRY(open_networks(engine));
+  // Before any lock: finding a linked container may notice its monitor dead and give its
+  // claims back, which takes a network's lock.
+  std::string links = own ? TRY(link_lines(engine, networks, record)) : "";
+  // Each network's lock once, in the order of their ids: two containers joining the same
+  // networks in different orders never wait on each other.
+  std::vector<const Endpoint*> by_network;
+  for (const auto& endpoint : endpoints) by_network.push_back(&endpoint);
+  std::ranges::sort(by_network, {}, [](const Endpoint* e) { return e->network.id; });
   std::vector<store::FileLock> locks;
   std::vector<Member> everyone;
-  std::vector<net::Ipv4> own_addresses;
-  for (const auto& endpoint : endpoints) {
-    locks.push_back(TRY(networks.lock_claims(endpoint.network)));
-    auto on_network = members(engine, networks, endpoint.network);
+  for (size_t i = 0; i < by_network.size(); ++i) {
+    const net::NetworkRecord& network = by_network[i]->network;
+    if (i > 0 && by_network[i - 1]->network.id == network.id) continue;
+    locks.push_back(TRY(networks.lock_claims(network)));
+    auto on_network = members(engine, networks, network);
     everyone.insert(everyone.end(), on_network.begin(), on_network.end());
-    own_addresses.push_back(endpoint.address);
   }
+  std::vector<net::Ipv4> own_addresses;
+  for (const auto& endpoint : endpoints) own_addresses.push_back(endpoint.address);
   // Written in place: each file is bind-mounted on a container's /etc/hosts.
   if (own)
     TRY(sys::write_file(
@@ -456,7 +480,7 @@ Status write_hosts_files(Engine& engine, const ContainerRecord& record,
         hosts_text(
             record, own_addresses, everyone,
             endpoints.empty() ? std::nullopt : std::optional(endpoints.front().network.gateway)) +
-            TRY(link_lines(engine, networks, record)),
+            links,
         0644));
   for (const auto& member : everyone) {
     if (member.record.id == record.id) continue;
@@ -506,6 +530,11 @@ void release_own_claims(Engine& engine, const ContainerRecord& record) {
 
 namespace {
 
+// Running or paused: the init and its network namespace are there.
+bool has_namespace(const ContainerRunState& state) {
+  return state.status == RunStatus::Running || state.status == RunStatus::Paused;
+}
+
 bool same_network(const NetworkAttachment& attachment, const net::NetworkRecord& network) {
   return attachment.network == network.name || network.id.starts_with(attachment.network);
 }
@@ -553,7 +582,10 @@ Status join_running(Engine& engine, const ContainerView& view, const ContainerRe
     (void)networks.release_address(endpoint.network, endpoint.address, holder);
     return joined;
   }
-  return write_hosts_files(engine, record, held_endpoints(engine, networks, record), true);
+  // Joined: a hosts file that cannot be written (a --link to a container gone meanwhile)
+  // does not undo it.
+  (void)write_hosts_files(engine, record, held_endpoints(engine, networks, record), true);
+  return ok();
 }
 
 }  // namespace
@@ -571,16 +603,20 @@ Status connect_container(Engine& engine, const std::string& network_name,
     return fail(Errc::InvalidArgument,
                 "container sharing network namespace with another container or host cannot be "
                 "connected to any other network");
-  for (const auto& attachment : attachments(record)) {
-    if (same_network(attachment, network))
+  auto already = attachments(record);
+  for (const auto& attachment : already) {
+    auto other = find_network(engine, attachment.network);
+    if (other && other->id == network.id)
       return fail(Errc::AlreadyExists, "endpoint with name {} already exists in network {}",
                   record.name, network.name);
   }
+  if (already.size() >= kMostNetworks)
+    return fail(Errc::Busy, "container {} is on {} networks already", record.name, already.size());
   TRY(check_address(network, wanted.ipv4_address));
   NetworkAttachment attachment{network.name, wanted.ipv4_address, wanted.aliases};
   record.more_networks.push_back(attachment);
   TRY(engine.write_record(record));
-  if (view.state.status != RunStatus::Running) return ok();  // joined at the next start
+  if (!has_namespace(view.state)) return ok();  // joined at the next start
   if (auto joined = join_running(engine, view, record, attachment); !joined) {
     record.more_networks.pop_back();
     (void)engine.write_record(record);
@@ -610,12 +646,14 @@ Status disconnect_container(Engine& engine, const std::string& network_name,
   }
   more.erase(found);
   TRY(engine.write_record(record));
-  if (view.state.status != RunStatus::Running) return ok();
   auto networks = TRY(open_networks(engine));
-  if (int bridge = static_cast<int>(::if_nametoindex(network.interface().c_str())); bridge != 0) {
-    if (auto veth = veth_on(record, bridge); !veth.empty())
-      TRY_CTX(net::delete_link(veth), "network {}", network.name);  // its peer goes with it
+  if (has_namespace(view.state)) {
+    if (int bridge = static_cast<int>(::if_nametoindex(network.interface().c_str())); bridge != 0) {
+      if (auto veth = veth_on(record, bridge); !veth.empty())
+        TRY_CTX(net::delete_link(veth), "network {}", network.name);  // its peer goes with it
+    }
   }
+  // Whatever the status: a monitor waiting to restart holds its claims too.
   std::vector<Endpoint> left;
   for (const auto& [address, holder] : TRY(networks.claims(network))) {
     if (holder_container(holder) != record.id) continue;

@@ -1,6 +1,9 @@
 #include "engine/networks.h"
 
+#include <net/if.h>
+
 #include <algorithm>
+#include <cctype>
 
 #include "base/strings.h"
 #include "engine/internal/networking.h"
@@ -24,11 +27,31 @@ Result<std::vector<std::pair<std::string, net::Ipv4>>> live_endpoints(
   return live;
 }
 
+// -o com.docker.network.bridge.name: a plain interface name (it goes into netlink requests
+// and nftables text), and not one the host or another network already has, which `network
+// rm` would then delete.
+Status check_bridge_name(const std::string& name) {
+  bool plain = !name.empty() && name.size() <= 15 && std::ranges::all_of(name, [](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '.' || c == '-';
+  });
+  if (!plain)
+    return fail(Errc::InvalidArgument,
+                "{}={}: a bridge name is 1 to 15 letters, digits, '_', '.' or '-'",
+                net::kBridgeNameOption, name);
+  if (::if_nametoindex(name.c_str()) != 0)
+    return fail(Errc::AlreadyExists, "{}={}: the host has an interface of that name already",
+                net::kBridgeNameOption, name);
+  return ok();
+}
+
 }  // namespace
 
 Result<net::NetworkRecord> create_network(Engine& engine, const net::NetworkSpec& spec) {
   if (spec.name == "host" || spec.name == "none" || spec.name == net::kDefaultBridge)
     return fail(Errc::AlreadyExists, "network with name {} already exists", spec.name);
+  if (auto named = spec.options.find(std::string(net::kBridgeNameOption));
+      named != spec.options.end())
+    TRY(check_bridge_name(named->second));
   auto store = TRY(open_store(engine));
   auto network = TRY(store.create(spec, TRY(net::host_subnets()), net::host_mtu()));
   auto bridge = internal::ensure_network_bridge(engine, network);

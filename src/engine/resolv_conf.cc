@@ -13,6 +13,7 @@ ResolvConf parse(std::string_view text) {
   ResolvConf conf;
   std::istringstream lines{std::string(text)};
   for (std::string line; std::getline(lines, line);) {
+    line = line.substr(0, line.find_first_of("#;"));  // comments, whole-line or trailing
     std::istringstream words(line);
     std::string key;
     words >> key;

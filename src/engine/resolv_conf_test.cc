@@ -28,6 +28,11 @@ TEST(ResolvConf, FlagsReplaceWhatTheyName) {
       << "--dns-search . removes the search domains";
 }
 
+TEST(ResolvConf, CommentsAreNotServers) {
+  EXPECT_EQ(container_resolv_conf("nameserver 10.0.0.2 # the office\n; old\n", {}, false),
+            "nameserver 10.0.0.2\n");
+}
+
 TEST(ResolvConf, HostNetworkTakesTheHostsFileAsItIs) {
   EXPECT_EQ(container_resolv_conf(kHost, {}, true), kHost);
   EXPECT_EQ(container_resolv_conf(kHost, {{"192.0.2.53"}, {}, {}}, true),

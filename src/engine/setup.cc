@@ -49,13 +49,22 @@ Status mount_container_root(Engine& engine, const ContainerRecord& record, bool 
   return ok();
 }
 
+// The host's resolv.conf; behind systemd-resolved's stub (127.0.0.53, which a container
+// cannot reach) the servers it forwards to, as Docker does.
+Result<std::string> host_resolv_conf() {
+  auto host = TRY(sys::read_file("/etc/resolv.conf"));
+  if (host.find("nameserver 127.0.0.53") == std::string::npos) return host;
+  auto upstream = sys::read_file("/run/systemd/resolve/resolv.conf");
+  return upstream ? *upstream : host;
+}
+
 Status write_etc_files(Engine& engine, const ContainerRecord& record,
                        const std::vector<Endpoint>& endpoints) {
   std::string dir = engine.container_dir(record.id);
   // Written in place: only this monitor reads them, before the container starts.
   TRY(sys::write_file(dir + "/hostname", record.hostname + "\n", 0644));
   TRY(write_hosts_files(engine, record, endpoints, true));
-  auto host = sys::read_file("/etc/resolv.conf");
+  auto host = host_resolv_conf();
   DnsSettings dns{record.dns, record.dns_search, record.dns_options};
   TRY(sys::write_file(dir + "/resolv.conf",
                       container_resolv_conf(host ? *host : "", dns, record.network_mode == "host"),

@@ -162,7 +162,9 @@ Status Firewall::add_bridge(const BridgeRules& bridge) {
 
 Status Firewall::remove_bridge(const BridgeRules& bridge) {
   auto removed = run_batch(bridge_elements("delete", table_, bridge));
-  if (!removed && removed.error().code() != Errc::NotFound)
+  // Without libnftables (Unsupported) no table was ever made: nothing to remove.
+  if (!removed && removed.error().code() != Errc::NotFound &&
+      removed.error().code() != Errc::Unsupported)
     return fail(removed.error().code(), "bridge {}: {}", bridge.interface,
                 removed.error().message());
   return ok();
@@ -179,7 +181,8 @@ Status Firewall::publish(const std::vector<PortForward>& ports) {
   // an element not there fails whole.
   for (const auto& port : ports) {
     if (run_batch(add_port(table_, port))) continue;
-    TRY(run_batch(delete_port(table_, port) + add_port(table_, port)));
+    TRY_CTX(run_batch(delete_port(table_, port) + add_port(table_, port)), "{}:{}/{}",
+            port.host_address.str(), port.host_port, port.protocol);
   }
   return ok();
 }

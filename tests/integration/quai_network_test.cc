@@ -311,6 +311,34 @@ TEST_F(QuaiNetwork, RefusesWhatDockerRefuses) {
             "subnets\n");
   auto inspect = quai({"network", "inspect", "nowhere"});
   EXPECT_EQ(inspect.err, "quai: error: No such network: nowhere\n");
+  auto twice = quai({"run", "--rm", "--network", "front", "--network", "front", "busybox", "true"});
+  EXPECT_EQ(twice.err, "quai: error: network front is specified multiple times\n");
+  auto quoted = quai({"network", "create", "-o", "com.docker.network.bridge.name=a\"b", "odd"});
+  EXPECT_EQ(quoted.err,
+            "quai: error: com.docker.network.bridge.name=a\"b: a bridge name is 1 to 15 letters, "
+            "digits, '_', '.' or '-'\n");
+  auto taken_name = quai({"network", "create", "-o", "com.docker.network.bridge.name=lo", "odd"});
+  EXPECT_EQ(taken_name.err,
+            "quai: error: com.docker.network.bridge.name=lo: the host has an interface of that "
+            "name already\n");
+}
+
+// A linked container whose monitor and init were killed after the link was made: the
+// linking container's start fails with Docker's message, at once.
+TEST_F(QuaiNetwork, ALinkToAContainerKilledWithItsMonitorFailsAtOnce) {
+  auto db = quai({"run", "-d", "--name", "db", "--network", "bridge", "busybox", "sleep", "60"});
+  ASSERT_EQ(db.exit_code, 0) << db.both();
+  auto app =
+      quai({"create", "--name", "app", "--network", "bridge", "--link", "db:x", "busybox", "true"});
+  ASSERT_EQ(app.exit_code, 0) << app.both();
+  std::string init = split_lines(quai({"inspect", "-f", "{{.State.Pid}}", "db"}).out).at(0);
+  auto killed = run({"sh", "-c", "kill -9 $(ps -o ppid= -p $0) $0", init});
+  ASSERT_EQ(killed.exit_code, 0) << killed.both();
+  usleep(200000);
+  auto linked = quai({"start", "-a", "app"}, "", 10);
+  EXPECT_NE(linked.exit_code, 0) << linked.both();
+  EXPECT_TRUE(contains(linked.err, "Cannot link to a non running container: /db AS /"))
+      << linked.both();
 }
 
 // Issue 6, acceptance 2.
