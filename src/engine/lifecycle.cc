@@ -136,9 +136,12 @@ Status remove_container(Engine& engine, const ContainerView& view, bool force,
     // ports and claims; a monitor that ended has removed them, and these find nothing.
     (void)runtime::delete_container(engine.runtime_options(), view.record.id, true);
     ::unlink(engine.attach_socket(view.record.id).c_str());
-    // A monitor that ended cleared its ports from the state.
-    auto state = engine.read_recorded_state(view.record.id);
-    internal::release_orphan_ports(engine, state ? state->ports : view.state.ports);
+    // A monitor that ended cleared its ports from the state: read again only when there
+    // were some.
+    if (!view.state.ports.empty()) {
+      auto state = engine.read_recorded_state(view.record.id);
+      internal::release_orphan_ports(engine, state ? state->ports : view.state.ports);
+    }
     internal::release_dead_claims(engine, view.record);
     TRY(engine.remove_container_files(view.record));
   }

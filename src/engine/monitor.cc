@@ -416,12 +416,12 @@ int Monitor::finish(int exit_code) {
   ::unlink(engine_.attach_socket(record_.id).c_str());
   internal::unpublish_ports(engine_, ports_);
   ports_.clear();  // the host ports are free from here
-  // `network connect` may have added networks since the start: the record says which.
-  if (auto fresh = engine_.read_record(record_.id); fresh)
-    record_.more_networks = fresh->more_networks;
-  auto joined = internal::held_endpoints(engine_, record_);
-  internal::release_endpoints(engine_, endpoints_);
-  internal::release_own_claims(engine_, record_);
+  // `network connect` may have added networks since the start: the record says which (a
+  // container on no network can be connected to none).
+  if (!endpoints_.empty())
+    if (auto fresh = engine_.read_record(record_.id); fresh)
+      record_.more_networks = fresh->more_networks;
+  auto left = internal::release_own_claims(engine_, record_);
   std::string rootfs = engine_.container_dir(record_.id) + "/rootfs";
   std::optional<store::WorkDir> trash;
   if (record_.auto_remove) {
@@ -442,7 +442,7 @@ int Monitor::finish(int exit_code) {
     broadcast(Frame::Exited, std::to_string(exit_code));
   }
   // The others on its networks forget it: after the word, off the critical path of `run`.
-  (void)internal::write_hosts_files(engine_, record_, joined, false);
+  (void)internal::write_hosts_files(engine_, record_, left, false);
   if (record_.auto_remove) {
     // Off the critical path of `run --rm`. A monitor killed before this line leaves the
     // runtime's state to Engine::recover(), which the locked trash in tmp/ sets off.

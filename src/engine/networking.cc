@@ -26,9 +26,21 @@ std::string holder_container(std::string_view holder) {
 
 // "<container id>:<monitor pid>:<monitor start time>": the claim is free once that
 // monitor is gone, whatever killed it.
+std::string holder_of(std::string_view container, pid_t monitor, uint64_t start_time) {
+  return fmt::format("{}:{}:{}", container, monitor, start_time);
+}
+
 std::string this_monitor(const ContainerRecord& record) {
   pid_t pid = ::getpid();
-  return fmt::format("{}:{}:{}", record.id, pid, sys::process_start_time(pid).value_or(0));
+  return holder_of(record.id, pid, sys::process_start_time(pid).value_or(0));
+}
+
+// The machine's own engine (/var/lib/quai): quai0, the table "quai", the host's forwarding.
+// Any other store (a test's) keeps to objects of its own.
+bool machine_store(const Engine& engine) { return engine.root() == EngineOptions{}.root; }
+
+bool same_network(const NetworkAttachment& attachment, const net::NetworkRecord& network) {
+  return attachment.network == network.name || network.id.starts_with(attachment.network);
 }
 
 Result<net::NetworkStore> open_networks(Engine& engine) {
@@ -48,7 +60,7 @@ Result<net::NetworkRecord> find_network(Engine& engine, net::NetworkStore& netwo
   // Made once; on later starts the record is all there is to read (no netlink dumps).
   if (auto made = networks.find(net::kDefaultBridge); made) return made;
   // quai0 is the machine's: a store elsewhere (a test's) gets a bridge of its own.
-  std::string interface = engine.root() == EngineOptions{}.root ? "quai0" : "";
+  std::string interface = machine_store(engine) ? "quai0" : "";
   return networks.default_bridge(TRY(net::host_subnets()), net::host_mtu(), interface);
 }
 
@@ -62,7 +74,7 @@ std::vector<Endpoint> held_endpoints(Engine& engine, net::NetworkStore& networks
     auto claims = networks.claims(*network);
     if (!claims) continue;
     for (const auto& [address, holder] : *claims) {
-      if (!holder.starts_with(target.id + ":") || monitor_gone(holder)) continue;
+      if (holder_container(holder) != target.id || monitor_gone(holder)) continue;
       held.push_back({*network, address, holder});
     }
   }
@@ -72,8 +84,7 @@ std::vector<Endpoint> held_endpoints(Engine& engine, net::NetworkStore& networks
 }  // namespace
 
 net::Firewall firewall(Engine& engine) {
-  bool machine_store = engine.root() == EngineOptions{}.root;
-  return net::Firewall(net::Firewall::table_for(engine.root(), machine_store));
+  return net::Firewall(net::Firewall::table_for(engine.root(), machine_store(engine)));
 }
 
 namespace {
@@ -93,7 +104,7 @@ Result<int> ensure_network_bridge(Engine& engine, const net::NetworkRecord& netw
   // Outbound NAT needs the replies forwarded from the host's uplink too. The machine's own
   // engine turns forwarding on, as Docker's daemon does; a test's store never changes a
   // setting of the whole host (docs/DECISIONS.md).
-  if (ruled && engine.root() == EngineOptions{}.root && network.masquerade() && !network.internal)
+  if (ruled && machine_store(engine) && network.masquerade() && !network.internal)
     ruled = sys::write_existing("/proc/sys/net/ipv4/ip_forward", "1");
   if (!ruled) {
     // Without its rules the bridge must not stay: the next start would find it and skip them.
@@ -179,9 +190,10 @@ Status check_network_request(Engine& engine, ContainerRecord& record) {
   auto wanted = attachments(record);
   if (wanted.size() > kMostNetworks)
     return fail(Errc::InvalidArgument, "a container joins at most {} networks", kMostNetworks);
+  auto networks = TRY(open_networks(engine));
   std::vector<std::string> ids;
   for (const auto& attachment : wanted) {
-    auto network = TRY(find_network(engine, attachment.network));
+    auto network = TRY(find_network(engine, networks, attachment.network));
     if (std::ranges::find(ids, network.id) != ids.end())
       return fail(Errc::InvalidArgument, "network {} is specified multiple times", network.name);
     ids.push_back(network.id);
@@ -215,6 +227,7 @@ Result<std::string> shared_network_namespace(Engine& engine, const ContainerReco
 }
 
 std::vector<Endpoint> held_endpoints(Engine& engine, const ContainerRecord& record) {
+  if (!joins_networks(record)) return {};
   auto networks = open_networks(engine);
   if (!networks) return {};
   return held_endpoints(engine, *networks, record);
@@ -364,8 +377,7 @@ struct Member {
 std::vector<std::string> aliases_on(const ContainerRecord& record,
                                     const net::NetworkRecord& network) {
   for (const auto& attachment : attachments(record)) {
-    if (attachment.network == network.name || network.id.starts_with(attachment.network))
-      return attachment.aliases;
+    if (same_network(attachment, network)) return attachment.aliases;
   }
   return {};
 }
@@ -491,30 +503,28 @@ Status write_hosts_files(Engine& engine, const ContainerRecord& record,
   return ok();
 }
 
-void release_endpoints(Engine& engine, const std::vector<Endpoint>& endpoints) {
-  auto networks = open_networks(engine);
-  if (!networks) return;
-  for (const auto& endpoint : endpoints)
-    (void)networks->release_address(endpoint.network, endpoint.address, endpoint.holder);
-}
-
 namespace {
 
-// Every claim of the container's on its networks that `release` picks.
-void release_claims(Engine& engine, const ContainerRecord& record,
-                    const std::function<bool(std::string_view holder)>& release) {
+// Every claim of the container's on its networks that `release` picks; the ones given back.
+std::vector<Endpoint> release_claims(Engine& engine, const ContainerRecord& record,
+                                     const std::function<bool(std::string_view holder)>& release) {
+  std::vector<Endpoint> released;
+  auto wanted = attachments(record);
+  if (wanted.empty()) return released;  // none, host, container:ID: no store to open
   auto networks = open_networks(engine);
-  if (!networks) return;
-  for (const auto& attachment : attachments(record)) {
+  if (!networks) return released;
+  for (const auto& attachment : wanted) {
     auto network = find_network(engine, *networks, attachment.network);
     if (!network) continue;
     auto claims = networks->claims(*network);
     if (!claims) continue;
     for (const auto& [address, holder] : *claims) {
-      if (holder_container(holder) == record.id && release(holder))
-        (void)networks->release_address(*network, address, holder);
+      if (holder_container(holder) != record.id || !release(holder)) continue;
+      (void)networks->release_address(*network, address, holder);
+      released.push_back({*network, address, holder});
     }
   }
+  return released;
 }
 
 }  // namespace
@@ -523,9 +533,9 @@ void release_dead_claims(Engine& engine, const ContainerRecord& record) {
   release_claims(engine, record, monitor_gone);
 }
 
-void release_own_claims(Engine& engine, const ContainerRecord& record) {
+std::vector<Endpoint> release_own_claims(Engine& engine, const ContainerRecord& record) {
   std::string self = this_monitor(record);
-  release_claims(engine, record, [&](std::string_view holder) { return holder == self; });
+  return release_claims(engine, record, [&](std::string_view holder) { return holder == self; });
 }
 
 namespace {
@@ -533,10 +543,6 @@ namespace {
 // Running or paused: the init and its network namespace are there.
 bool has_namespace(const ContainerRunState& state) {
   return state.status == RunStatus::Running || state.status == RunStatus::Paused;
-}
-
-bool same_network(const NetworkAttachment& attachment, const net::NetworkRecord& network) {
-  return attachment.network == network.name || network.id.starts_with(attachment.network);
 }
 
 // The container's veth on the network's bridge, by its host end's master.
@@ -562,8 +568,7 @@ Result<sys::UniqueFd> open_network_namespace(const ContainerView& view) {
 Status join_running(Engine& engine, const ContainerView& view, const ContainerRecord& record,
                     const NetworkAttachment& attachment) {
   auto networks = TRY(open_networks(engine));
-  std::string holder =
-      fmt::format("{}:{}:{}", record.id, view.state.monitor_pid, view.state.monitor_start_time);
+  std::string holder = holder_of(record.id, view.state.monitor_pid, view.state.monitor_start_time);
   Endpoint endpoint = TRY(claim_endpoint(engine, networks, attachment, holder));
   auto joined = [&]() -> Status {
     auto netns = TRY(open_network_namespace(view));
@@ -603,9 +608,10 @@ Status connect_container(Engine& engine, const std::string& network_name,
     return fail(Errc::InvalidArgument,
                 "container sharing network namespace with another container or host cannot be "
                 "connected to any other network");
+  auto networks = TRY(open_networks(engine));
   auto already = attachments(record);
   for (const auto& attachment : already) {
-    auto other = find_network(engine, attachment.network);
+    auto other = find_network(engine, networks, attachment.network);
     if (other && other->id == network.id)
       return fail(Errc::AlreadyExists, "endpoint with name {} already exists in network {}",
                   record.name, network.name);

@@ -87,11 +87,11 @@ class NamespaceSetup {
   Status namespace_made_ = ok();
   std::thread thread_;
 };
-void release_endpoints(Engine& engine, const std::vector<Endpoint>& endpoints);
 /// The claims a killed monitor of the container left (free already, but still on disk).
 void release_dead_claims(Engine& engine, const ContainerRecord& record);
-/// Every claim this monitor holds for the container, `network connect`'s included.
-void release_own_claims(Engine& engine, const ContainerRecord& record);
+/// Gives back every claim this monitor holds for the container, `network connect`'s
+/// included; returns them.
+std::vector<Endpoint> release_own_claims(Engine& engine, const ContainerRecord& record);
 
 /// Docker's --ip rules for `network`: a user-defined one, an address in its subnet.
 Status check_address(const net::NetworkRecord& network, const std::string& address);
