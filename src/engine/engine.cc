@@ -78,14 +78,13 @@ Result<ContainerRecord> Engine::create_container(ContainerRecord draft) {
                   draft.name, sys::read_link(link));
     }
     draft.name = generate_container_name() + (attempt > 5 ? std::to_string(attempt) : "");
-    TRY(store::write_json_file(container_dir(draft.id) + "/container.json", draft.to_json(),
-                               record_durability(draft)));
+    TRY(store::write_json_file(record_path(draft.id), draft.to_json(), record_durability(draft)));
   }
   return draft;
 }
 
 Result<ContainerRecord> Engine::read_record(std::string_view id) {
-  std::string path = container_dir(id) + "/container.json";
+  std::string path = record_path(id);
   auto json = TRY(store::read_json_file(path));
   return ContainerRecord::from_json(json, path);
 }
@@ -226,7 +225,7 @@ Status Engine::remove_container_files(const ContainerRecord& record) {
 }
 
 Status Engine::write_record(const ContainerRecord& record) {
-  return store::write_json_file(container_dir(record.id) + "/container.json", record.to_json());
+  return store::write_json_file(record_path(record.id), record.to_json());
 }
 
 Status Engine::rename_container(std::string_view name_or_id, std::string_view new_name) {

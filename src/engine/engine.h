@@ -43,6 +43,10 @@ class Engine {
   std::string container_dir(std::string_view id) const {
     return root_ + "/containers/" + std::string(id);
   }
+  /// The container's record (container.json), replaced whole on each change.
+  std::string record_path(std::string_view id) const {
+    return container_dir(id) + "/container.json";
+  }
   std::string log_path(std::string_view id) const {
     return container_dir(id) + "/" + std::string(id) + "-json.log";
   }

@@ -7,11 +7,13 @@
 #include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <sys/wait.h>
 #include <termios.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <thread>
 
 #include "engine/internal/frames.h"
@@ -44,6 +46,15 @@ Status redirect(int from, int to) {
   return ok();
 }
 
+// A file's inode and modification time: `network connect` and `disconnect` replace the
+// record (write, then rename), which changes both.
+using FileStamp = std::pair<ino_t, int64_t>;
+std::optional<FileStamp> stamp_of(const std::string& path) {
+  struct stat info {};
+  if (::stat(path.c_str(), &info) != 0) return std::nullopt;
+  return FileStamp{info.st_ino, info.st_mtim.tv_sec * 1'000'000'000LL + info.st_mtim.tv_nsec};
+}
+
 Result<sys::UniqueFd> listen_attach_socket(const std::string& path) {
   sys::UniqueFd fd(::socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
   struct sockaddr_un address {};
@@ -74,6 +85,10 @@ class Monitor {
   bool back_off();
   /// Before a restart: the networks `network connect` and `disconnect` changed meanwhile.
   Status rejoin_networks();
+  /// The networks `network connect` and `disconnect` changed since the record was read.
+  void reread_networks();
+  /// Gives back the claims this monitor holds; the ones given back.
+  std::vector<internal::Endpoint> leave_networks();
   /// For a container that joins networks: its namespace, being made (none otherwise).
   Result<std::unique_ptr<internal::NamespaceSetup>> start_network();
   Status start();
@@ -98,6 +113,7 @@ class Monitor {
   int restart_count_ = 0;
   std::optional<std::string> start_error_;  // "<exit code> <message>"
   std::vector<internal::Endpoint> endpoints_;
+  std::optional<FileStamp> record_stamp_;  // when record_ was read
   std::vector<internal::PortReservation> ports_;
 };
 
@@ -293,11 +309,37 @@ bool Monitor::back_off() {
   }
 }
 
-Status Monitor::rejoin_networks() {
+void Monitor::reread_networks() {
+  record_stamp_ = stamp_of(engine_.record_path(record_.id));
   if (auto fresh = engine_.read_record(record_.id); fresh)
     record_.more_networks = fresh->more_networks;
+}
+
+std::vector<internal::Endpoint> Monitor::leave_networks() {
+  if (!internal::joins_networks(record_)) return {};  // none, host, container:ID
+  // Unless `network connect` or a failed claim left claims it does not list, endpoints_
+  // says what to give back, without a listing or the record read again.
+  bool listed = endpoints_.size() == internal::attachments(record_).size();
+  if (listed && record_stamp_ && stamp_of(engine_.record_path(record_.id)) == record_stamp_)
+    return internal::release_endpoints(engine_, endpoints_);
+  reread_networks();
+  return internal::release_own_claims(engine_, record_);
+}
+
+Status Monitor::rejoin_networks() {
+  reread_networks();
+  auto before = std::move(endpoints_);
   endpoints_ = TRY(internal::claim_endpoints(engine_, record_));
-  return internal::write_hosts_files(engine_, record_, endpoints_, true);
+  TRY(internal::write_hosts_files(engine_, record_, endpoints_, internal::HostsUpdate::Own));
+  // The others know it on the networks it stayed on (its claims there are the same).
+  std::vector<internal::Endpoint> joined;
+  for (const auto& endpoint : endpoints_) {
+    bool kept = std::ranges::any_of(before, [&](const internal::Endpoint& old) {
+      return old.network.id == endpoint.network.id && old.address == endpoint.address;
+    });
+    if (!kept) joined.push_back(endpoint);
+  }
+  return internal::write_hosts_files(engine_, record_, joined, internal::HostsUpdate::Announce);
 }
 
 Result<std::unique_ptr<internal::NamespaceSetup>> Monitor::start_network() {
@@ -308,6 +350,7 @@ Result<std::unique_ptr<internal::NamespaceSetup>> Monitor::start_network() {
 int Monitor::run() {
   auto log = LogWriter::open(engine_.log_path(record_.id));
   if (log) log_.emplace(std::move(*log));
+  record_stamp_ = stamp_of(engine_.record_path(record_.id));  // as the CLI wrote it
   auto listener = listen_attach_socket(engine_.attach_socket(record_.id));
   if (listener) listener_ = std::move(*listener);
   if (auto root = internal::mount_container_root(engine_, record_); !root || !log) {
@@ -374,7 +417,7 @@ int Monitor::run() {
       s.pid = launched->pid;
       s.pid_start_time = start_time;
       s.monitor_pid = ::getpid();
-      s.monitor_start_time = sys::process_start_time(::getpid()).value_or(0);
+      s.monitor_start_time = sys::own_start_time();
       s.started_at = rfc3339_now();
       s.restart_count = restart_count_;
       s.ports = internal::published(ports_);
@@ -416,12 +459,7 @@ int Monitor::finish(int exit_code) {
   ::unlink(engine_.attach_socket(record_.id).c_str());
   internal::unpublish_ports(engine_, ports_);
   ports_.clear();  // the host ports are free from here
-  // `network connect` may have added networks since the start: the record says which (a
-  // container on no network can be connected to none).
-  if (!endpoints_.empty())
-    if (auto fresh = engine_.read_record(record_.id); fresh)
-      record_.more_networks = fresh->more_networks;
-  auto left = internal::release_own_claims(engine_, record_);
+  auto left = leave_networks();
   std::string rootfs = engine_.container_dir(record_.id) + "/rootfs";
   std::optional<store::WorkDir> trash;
   if (record_.auto_remove) {
@@ -442,7 +480,7 @@ int Monitor::finish(int exit_code) {
     broadcast(Frame::Exited, std::to_string(exit_code));
   }
   // The others on its networks forget it: after the word, off the critical path of `run`.
-  (void)internal::write_hosts_files(engine_, record_, left, false);
+  (void)internal::write_hosts_files(engine_, record_, left, internal::HostsUpdate::Withdraw);
   if (record_.auto_remove) {
     // Off the critical path of `run --rm`. A monitor killed before this line leaves the
     // runtime's state to Engine::recover(), which the locked trash in tmp/ sets off.

@@ -31,8 +31,7 @@ std::string holder_of(std::string_view container, pid_t monitor, uint64_t start_
 }
 
 std::string this_monitor(const ContainerRecord& record) {
-  pid_t pid = ::getpid();
-  return holder_of(record.id, pid, sys::process_start_time(pid).value_or(0));
+  return holder_of(record.id, ::getpid(), sys::own_start_time());
 }
 
 // The machine's own engine (/var/lib/quai): quai0, the table "quai", the host's forwarding.
@@ -71,11 +70,11 @@ std::vector<Endpoint> held_endpoints(Engine& engine, net::NetworkStore& networks
   for (const auto& attachment : attachments(target)) {
     auto network = find_network(engine, networks, attachment.network);
     if (!network) continue;
-    auto claims = networks.claims(*network);
+    auto claims = networks.claims_with_names(*network);
     if (!claims) continue;
-    for (const auto& [address, holder] : *claims) {
-      if (holder_container(holder) != target.id || monitor_gone(holder)) continue;
-      held.push_back({*network, address, holder});
+    for (auto& [address, claim] : *claims) {
+      if (holder_container(claim.holder) != target.id || monitor_gone(claim.holder)) continue;
+      held.push_back({*network, address, claim.holder, std::move(claim.names)});
     }
   }
   return held;
@@ -234,14 +233,21 @@ std::vector<Endpoint> held_endpoints(Engine& engine, const ContainerRecord& reco
 }
 
 Result<Endpoint> claim_endpoint(Engine& engine, net::NetworkStore& networks,
-                                const NetworkAttachment& attachment, const std::string& holder) {
+                                const ContainerRecord& record, const NetworkAttachment& attachment,
+                                const std::string& holder) {
   net::NetworkRecord network = TRY(find_network(engine, networks, attachment.network));
   std::optional<net::Ipv4> wanted;
   if (!attachment.ipv4_address.empty())
     wanted = TRY_CTX(net::Ipv4::parse(attachment.ipv4_address), "network {}", network.name);
-  net::Ipv4 address = TRY_CTX(networks.claim_address(network, holder, wanted, address_free),
+  // The names the others' hosts files give it; none on the default bridge (links only).
+  std::vector<std::string> names;
+  if (!network.is_default_bridge()) {
+    names.push_back(record.name);
+    names.insert(names.end(), attachment.aliases.begin(), attachment.aliases.end());
+  }
+  net::Ipv4 address = TRY_CTX(networks.claim_address(network, holder, wanted, address_free, names),
                               "network {}", network.name);
-  return Endpoint{std::move(network), address, holder};
+  return Endpoint{std::move(network), address, holder, std::move(names)};
 }
 
 Result<std::vector<Endpoint>> claim_endpoints(Engine& engine, const ContainerRecord& record) {
@@ -251,7 +257,7 @@ Result<std::vector<Endpoint>> claim_endpoints(Engine& engine, const ContainerRec
   auto networks = TRY(open_networks(engine));
   std::string holder = this_monitor(record);
   for (const auto& attachment : wanted)
-    endpoints.push_back(TRY(claim_endpoint(engine, networks, attachment, holder)));
+    endpoints.push_back(TRY(claim_endpoint(engine, networks, record, attachment, holder)));
   return endpoints;
 }
 
@@ -366,38 +372,46 @@ constexpr std::string_view kDefaultHosts =
     "fe00::0\tip6-localnet\nff00::0\tip6-mcastprefix\nff02::1\tip6-allnodes\n"
     "ff02::2\tip6-allrouters\n";
 
-// A running container on a network, its record read once per update.
+// A running container on a network, as its claim there says.
 struct Member {
   net::Ipv4 address;
-  ContainerRecord record;
-  net::Ipv4 gateway;                 // of the network it is on
-  std::vector<std::string> aliases;  // its --network-alias there
+  std::string container;           // its id
+  std::vector<std::string> names;  // its name and --network-alias there
 };
 
-std::vector<std::string> aliases_on(const ContainerRecord& record,
-                                    const net::NetworkRecord& network) {
-  for (const auto& attachment : attachments(record)) {
-    if (same_network(attachment, network)) return attachment.aliases;
+// The names a claim made before they were kept in claims gives: the container's record's.
+std::vector<std::string> names_from_record(Engine& engine, std::string_view container,
+                                           const net::NetworkRecord& network) {
+  auto record = engine.read_record(container);
+  if (!record) return {};
+  std::vector<std::string> names{record->name};
+  for (const auto& attachment : attachments(*record)) {
+    if (same_network(attachment, network))
+      names.insert(names.end(), attachment.aliases.begin(), attachment.aliases.end());
   }
-  return {};
+  return names;
 }
 
-// Who is on a user-defined network now; nobody, for the default bridge (there, only --link
-// names resolve, as in Docker).
+// Who is on a user-defined network now, by the names their claims give; nobody on the
+// default bridge, where only --link names resolve (as in Docker).
 std::vector<Member> members(Engine& engine, net::NetworkStore& networks,
                             const net::NetworkRecord& network) {
   std::vector<Member> found;
   if (network.is_default_bridge()) return found;
-  auto claims = networks.claims(network);
+  auto claims = networks.claims_with_names(network);
   if (!claims) return found;
-  for (const auto& [address, holder] : *claims) {
-    if (monitor_gone(holder)) continue;
-    auto record = engine.read_record(holder_container(holder));
-    if (!record) continue;
-    auto aliases = aliases_on(*record, network);
-    found.push_back({address, std::move(*record), network.gateway, std::move(aliases)});
+  for (auto& [address, claim] : *claims) {
+    if (monitor_gone(claim.holder)) continue;
+    std::string container = holder_container(claim.holder);
+    if (claim.names.empty()) claim.names = names_from_record(engine, container, network);
+    found.push_back({address, std::move(container), std::move(claim.names)});
   }
   return found;
+}
+
+// One line of a hosts file: "ADDRESS\tNAME ALIAS…".
+std::string host_line(net::Ipv4 address, const std::vector<std::string>& names) {
+  return address.str() + "\t" + join(names, " ") + "\n";
 }
 
 // The address a running container holds on the network it joined, if any.
@@ -449,22 +463,45 @@ std::string hosts_text(const ContainerRecord& self, const std::vector<net::Ipv4>
   if (own.empty()) return hosts + "127.0.1.1\t" + self.hostname + "\n";
   for (const auto& address : own) hosts += address.str() + "\t" + self.hostname + "\n";
   for (const auto& member : others) {
-    if (member.record.id == self.id) continue;
-    hosts += member.address.str() + "\t" + member.record.name;
-    for (const auto& alias : member.aliases) hosts += " " + alias;
-    hosts += "\n";
+    if (member.container != self.id) hosts += host_line(member.address, member.names);
   }
   return hosts;
+}
+
+std::string hosts_file(Engine& engine, std::string_view container) {
+  return engine.container_dir(container) + "/hosts";
+}
+
+// The joiner's line, added to a member's file (in place: it is bind-mounted on the member's
+// /etc/hosts), or taken out of it again.
+void add_line(const std::string& file, const std::string& line) {
+  sys::UniqueFd fd(::open(file.c_str(), O_WRONLY | O_APPEND | O_CLOEXEC));
+  if (fd) (void)sys::write_all(fd.get(), line);
+}
+
+void remove_line(const std::string& file, const std::string& line) {
+  auto text = sys::read_file(file);
+  if (!text) return;
+  std::string kept;
+  for (size_t at = 0; at < text->size();) {
+    size_t end = text->find('\n', at);
+    end = end == std::string::npos ? text->size() : end + 1;
+    std::string_view current(text->data() + at, end - at);
+    if (current != line) kept += current;
+    at = end;
+  }
+  if (kept.size() != text->size()) (void)sys::write_file(file, kept, 0644);
 }
 
 }  // namespace
 
 Status write_hosts_files(Engine& engine, const ContainerRecord& record,
-                         const std::vector<Endpoint>& endpoints, bool own) {
-  std::string own_file = engine.container_dir(record.id) + "/hosts";
+                         const std::vector<Endpoint>& endpoints, HostsUpdate update) {
+  bool own = update == HostsUpdate::Own || update == HostsUpdate::OwnAndAnnounce;
   // --network none or host without links (most starts): nobody else to read or write.
-  if (endpoints.empty() && record.links.empty())
-    return own ? sys::write_file(own_file, hosts_text(record, {}, {}), 0644) : ok();
+  if (endpoints.empty() && (record.links.empty() || !own))
+    return own ? sys::write_file(hosts_file(engine, record.id), hosts_text(record, {}, {}), 0644)
+               : ok();
   auto networks = TRY(open_networks(engine));
   // Before any lock: finding a linked container may notice its monitor dead and give its
   // claims back, which takes a network's lock.
@@ -477,30 +514,28 @@ Status write_hosts_files(Engine& engine, const ContainerRecord& record,
   std::vector<store::FileLock> locks;
   std::vector<Member> everyone;
   for (size_t i = 0; i < by_network.size(); ++i) {
-    const net::NetworkRecord& network = by_network[i]->network;
-    if (i > 0 && by_network[i - 1]->network.id == network.id) continue;
-    locks.push_back(TRY(networks.lock_claims(network)));
-    auto on_network = members(engine, networks, network);
+    const Endpoint& endpoint = *by_network[i];
+    if (i == 0 || by_network[i - 1]->network.id != endpoint.network.id)
+      locks.push_back(TRY(networks.lock_claims(endpoint.network)));
+    auto on_network = members(engine, networks, endpoint.network);
+    // The others learn of it, or forget it, by one line: their files stay theirs otherwise.
+    std::string line = endpoint.names.empty() ? "" : host_line(endpoint.address, endpoint.names);
+    for (const auto& member : on_network) {
+      if (line.empty() || member.container == record.id) continue;
+      if (update == HostsUpdate::Announce || update == HostsUpdate::OwnAndAnnounce)
+        add_line(hosts_file(engine, member.container), line);
+      else if (update == HostsUpdate::Withdraw)
+        remove_line(hosts_file(engine, member.container), line);
+    }
     everyone.insert(everyone.end(), on_network.begin(), on_network.end());
   }
+  if (!own) return ok();
   std::vector<net::Ipv4> own_addresses;
   for (const auto& endpoint : endpoints) own_addresses.push_back(endpoint.address);
-  // Written in place: each file is bind-mounted on a container's /etc/hosts.
-  if (own)
-    TRY(sys::write_file(
-        own_file,
-        hosts_text(
-            record, own_addresses, everyone,
-            endpoints.empty() ? std::nullopt : std::optional(endpoints.front().network.gateway)) +
-            links,
-        0644));
-  for (const auto& member : everyone) {
-    if (member.record.id == record.id) continue;
-    (void)sys::write_file(engine.container_dir(member.record.id) + "/hosts",
-                          hosts_text(member.record, {member.address}, everyone, member.gateway),
-                          0644);
-  }
-  return ok();
+  std::optional<net::Ipv4> gateway;
+  if (!endpoints.empty()) gateway = endpoints.front().network.gateway;
+  return sys::write_file(hosts_file(engine, record.id),
+                         hosts_text(record, own_addresses, everyone, gateway) + links, 0644);
 }
 
 namespace {
@@ -516,12 +551,12 @@ std::vector<Endpoint> release_claims(Engine& engine, const ContainerRecord& reco
   for (const auto& attachment : wanted) {
     auto network = find_network(engine, *networks, attachment.network);
     if (!network) continue;
-    auto claims = networks->claims(*network);
+    auto claims = networks->claims_with_names(*network);
     if (!claims) continue;
-    for (const auto& [address, holder] : *claims) {
-      if (holder_container(holder) != record.id || !release(holder)) continue;
-      (void)networks->release_address(*network, address, holder);
-      released.push_back({*network, address, holder});
+    for (auto& [address, claim] : *claims) {
+      if (holder_container(claim.holder) != record.id || !release(claim.holder)) continue;
+      (void)networks->release_address(*network, address, claim.holder);
+      released.push_back({*network, address, claim.holder, std::move(claim.names)});
     }
   }
   return released;
@@ -530,7 +565,18 @@ std::vector<Endpoint> release_claims(Engine& engine, const ContainerRecord& reco
 }  // namespace
 
 void release_dead_claims(Engine& engine, const ContainerRecord& record) {
-  release_claims(engine, record, monitor_gone);
+  auto released = release_claims(engine, record, monitor_gone);
+  // A killed monitor took no name out of the others' hosts files.
+  (void)write_hosts_files(engine, record, released, HostsUpdate::Withdraw);
+}
+
+std::vector<Endpoint> release_endpoints(Engine& engine, const std::vector<Endpoint>& endpoints) {
+  if (endpoints.empty()) return {};
+  auto networks = open_networks(engine);
+  if (!networks) return {};
+  for (const auto& endpoint : endpoints)
+    (void)networks->release_address(endpoint.network, endpoint.address, endpoint.holder);
+  return endpoints;
 }
 
 std::vector<Endpoint> release_own_claims(Engine& engine, const ContainerRecord& record) {
@@ -569,7 +615,7 @@ Status join_running(Engine& engine, const ContainerView& view, const ContainerRe
                     const NetworkAttachment& attachment) {
   auto networks = TRY(open_networks(engine));
   std::string holder = holder_of(record.id, view.state.monitor_pid, view.state.monitor_start_time);
-  Endpoint endpoint = TRY(claim_endpoint(engine, networks, attachment, holder));
+  Endpoint endpoint = TRY(claim_endpoint(engine, networks, record, attachment, holder));
   auto joined = [&]() -> Status {
     auto netns = TRY(open_network_namespace(view));
     int bridge = TRY(ensure_network_bridge(engine, endpoint.network));
@@ -589,7 +635,9 @@ Status join_running(Engine& engine, const ContainerView& view, const ContainerRe
   }
   // Joined: a hosts file that cannot be written (a --link to a container gone meanwhile)
   // does not undo it.
-  (void)write_hosts_files(engine, record, held_endpoints(engine, networks, record), true);
+  (void)write_hosts_files(engine, record, held_endpoints(engine, networks, record),
+                          HostsUpdate::Own);
+  (void)write_hosts_files(engine, record, {endpoint}, HostsUpdate::Announce);
   return ok();
 }
 
@@ -661,13 +709,14 @@ Status disconnect_container(Engine& engine, const std::string& network_name,
   }
   // Whatever the status: a monitor waiting to restart holds its claims too.
   std::vector<Endpoint> left;
-  for (const auto& [address, holder] : TRY(networks.claims(network))) {
-    if (holder_container(holder) != record.id) continue;
-    (void)networks.release_address(network, address, holder);
-    left.push_back({network, address, holder});
+  for (auto& [address, claim] : TRY(networks.claims_with_names(network))) {
+    if (holder_container(claim.holder) != record.id) continue;
+    (void)networks.release_address(network, address, claim.holder);
+    left.push_back({network, address, claim.holder, std::move(claim.names)});
   }
-  TRY(write_hosts_files(engine, record, held_endpoints(engine, networks, record), true));
-  return write_hosts_files(engine, record, left, false);  // the others there forget it
+  TRY(write_hosts_files(engine, record, held_endpoints(engine, networks, record),
+                        HostsUpdate::Own));
+  return write_hosts_files(engine, record, left, HostsUpdate::Withdraw);
 }
 
 }  // namespace quai::engine::internal

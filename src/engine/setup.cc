@@ -63,7 +63,7 @@ Status write_etc_files(Engine& engine, const ContainerRecord& record,
   std::string dir = engine.container_dir(record.id);
   // Written in place: only this monitor reads them, before the container starts.
   TRY(sys::write_file(dir + "/hostname", record.hostname + "\n", 0644));
-  TRY(write_hosts_files(engine, record, endpoints, true));
+  TRY(write_hosts_files(engine, record, endpoints, HostsUpdate::OwnAndAnnounce));
   auto host = host_resolv_conf();
   DnsSettings dns{record.dns, record.dns_search, record.dns_options};
   TRY(sys::write_file(dir + "/resolv.conf",

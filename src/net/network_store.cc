@@ -4,6 +4,7 @@
 
 #include <regex>
 
+#include "base/strings.h"
 #include "base/time.h"
 #include "store/ids.h"
 #include "store/json_file.h"
@@ -191,15 +192,32 @@ Status NetworkStore::remove(const NetworkRecord& network) {
   return ok();
 }
 
+namespace {
+
+constexpr char kNamesSeparator = '\t';
+
+std::string_view holder_in(std::string_view target) {
+  return target.substr(0, target.find(kNamesSeparator));
+}
+
+}  // namespace
+
 Result<Ipv4> NetworkStore::claim_address(const NetworkRecord& network, std::string_view holder,
-                                         std::optional<Ipv4> wanted, const HolderGone& gone) {
+                                         std::optional<Ipv4> wanted, const HolderGone& gone,
+                                         const std::vector<std::string>& names) {
   std::string dir = network_dir(network.id) + "/ips";
+  std::string target(holder);
+  for (size_t i = 0; i < names.size(); ++i) {
+    if (names[i].empty() || names[i].find_first_of(" \t\n") != std::string::npos)
+      return fail(Errc::InvalidArgument, "network {}: invalid name \"{}\"", network.name, names[i]);
+    target += (i == 0 ? kNamesSeparator : ' ') + names[i];
+  }
   auto lock = TRY(lock_claims(network));
   auto held = TRY(claims(network));
   auto claim = [&](Ipv4 address) -> Result<Ipv4> {
     std::string path = dir + "/" + address.str();
     ::unlink(path.c_str());  // a gone holder's claim, under the lock
-    if (::symlink(std::string(holder).c_str(), path.c_str()) != 0)
+    if (::symlink(target.c_str(), path.c_str()) != 0)
       return fail_errno(errno, "claim {} in network {}", address.str(), network.name);
     return address;
   };
@@ -237,7 +255,7 @@ Status NetworkStore::release_address(const NetworkRecord& network, Ipv4 address,
   if (!lock)
     return lock.error().code() == Errc::NotFound ? ok() : Status(std::unexpected(lock.error()));
   std::string path = dir + "/" + address.str();
-  if (sys::read_link(path) == holder) ::unlink(path.c_str());
+  if (holder_in(sys::read_link(path)) == holder) ::unlink(path.c_str());
   return ok();
 }
 
@@ -248,11 +266,27 @@ Result<store::FileLock> NetworkStore::lock_claims(const NetworkRecord& network) 
 }
 
 Result<std::map<Ipv4, std::string>> NetworkStore::claims(const NetworkRecord& network) const {
-  std::string dir = network_dir(network.id) + "/ips";
   std::map<Ipv4, std::string> held;
+  for (auto& [address, claim] : TRY(claims_with_names(network)))
+    held[address] = std::move(claim.holder);
+  return held;
+}
+
+Result<std::map<Ipv4, NetworkStore::Claim>> NetworkStore::claims_with_names(
+    const NetworkRecord& network) const {
+  std::string dir = network_dir(network.id) + "/ips";
+  std::map<Ipv4, Claim> held;
   for (const auto& name : TRY(sys::list_directory(dir))) {
     auto address = Ipv4::parse(name);
-    if (address) held[*address] = sys::read_link(dir + "/" + name);
+    if (!address) continue;
+    std::string target = sys::read_link(dir + "/" + name);
+    auto tab = target.find(kNamesSeparator);
+    Claim claim{std::string(holder_in(target)), {}};
+    if (tab != std::string::npos) {
+      for (auto piece : split(std::string_view(target).substr(tab + 1), ' '))
+        if (!piece.empty()) claim.names.emplace_back(piece);
+    }
+    held[*address] = std::move(claim);
   }
   return held;
 }

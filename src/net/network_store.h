@@ -2,7 +2,9 @@
 // Networks on one host and the addresses handed out in them, under the engine's root:
 //
 //   networks/<id>/network.json   the record (network.h), written whole before it is visible
-//   networks/<id>/ips/<a.b.c.d>  a claimed address: a symlink to the holder's container id
+//   networks/<id>/ips/<a.b.c.d>  a claimed address: a symlink to "<holder>", or to
+//                                "<holder>\t<name> <name>…" with the names the holder
+//                                answers to there (for hosts files, without reading records)
 //   network-names/<name>         a symlink to the id, claimed with symlink(): of two creates
 //                                of one name, exactly one wins
 //   networks/lock                held while a subnet is chosen, so two creates never pick
@@ -57,16 +59,24 @@ class NetworkStore {
   /// Forgets the network and its claims (the caller has checked that nothing uses it).
   Status remove(const NetworkRecord& network);
 
-  /// An address for `holder`: `wanted`, else the lowest free one of the network's range.
-  /// The holder's own earlier claim is kept. "Address already in use" when `wanted` is held.
+  /// An address for `holder`, known there by `names`: `wanted`, else the lowest free one of
+  /// the network's range. The holder's own earlier claim is kept. "Address already in use"
+  /// when `wanted` is held.
   Result<Ipv4> claim_address(const NetworkRecord& network, std::string_view holder,
-                             std::optional<Ipv4> wanted, const HolderGone& gone);
+                             std::optional<Ipv4> wanted, const HolderGone& gone,
+                             const std::vector<std::string>& names = {});
   /// Gives the address back if `holder` still holds it.
   Status release_address(const NetworkRecord& network, Ipv4 address, std::string_view holder);
   /// Holds the network's claims still (claim_address and release_address wait).
   Result<store::FileLock> lock_claims(const NetworkRecord& network) const;
   /// Address → holder.
   Result<std::map<Ipv4, std::string>> claims(const NetworkRecord& network) const;
+  struct Claim {
+    std::string holder;
+    std::vector<std::string> names;
+  };
+  /// Address → holder and the names it gave.
+  Result<std::map<Ipv4, Claim>> claims_with_names(const NetworkRecord& network) const;
 
  private:
   explicit NetworkStore(std::string root) : root_(std::move(root)) {}

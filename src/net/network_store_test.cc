@@ -103,6 +103,26 @@ TEST_F(NetworkStoreTest, HandsOutTheLowestFreeAddressAndKeepsAHoldersOwn) {
   EXPECT_EQ(store_->claim_address(net, "g", {}, gone_b).value().str(), "10.5.0.3");
 }
 
+TEST_F(NetworkStoreTest, AClaimKeepsTheNamesItsHolderAnswersTo) {
+  NetworkRecord net = create("net", "10.8.0.0/24");
+  std::vector<std::string> names = {"web", "www", "front"};
+  EXPECT_EQ(store_->claim_address(net, "a:1:2", {}, nobody_gone, names).value().str(), "10.8.0.2");
+  ASSERT_TRUE(store_->claim_address(net, "b:3:4", {}, nobody_gone));
+  auto claims = store_->claims_with_names(net).value();
+  ASSERT_EQ(claims.size(), 2u);
+  EXPECT_EQ(claims.begin()->second.holder, "a:1:2");
+  EXPECT_EQ(claims.begin()->second.names, names);
+  EXPECT_EQ(std::next(claims.begin())->second.names, std::vector<std::string>{});
+  // The holder is the claim's, names or not: its own claim is kept, and it gives it back.
+  EXPECT_EQ(store_->claims(net).value().begin()->second, "a:1:2");
+  EXPECT_EQ(store_->claim_address(net, "a:1:2", {}, nobody_gone).value().str(), "10.8.0.2");
+  ASSERT_TRUE(store_->release_address(net, Ipv4::parse("10.8.0.2").value(), "a:1:2"));
+  EXPECT_EQ(store_->claims(net).value().size(), 1u);
+  auto spaced = store_->claim_address(net, "c:5:6", {}, nobody_gone, {"two words"});
+  ASSERT_FALSE(spaced);
+  EXPECT_EQ(spaced.error().to_string(), "network net: invalid name \"two words\"");
+}
+
 TEST_F(NetworkStoreTest, AWantedAddressMustBeFreeAndInTheSubnet) {
   NetworkRecord net = create("net", "10.6.0.0/24");
   Ipv4 wanted = Ipv4::parse("10.6.0.50").value();

@@ -37,6 +37,16 @@ Result<uint64_t> process_start_time(pid_t pid) {
   return parse_uint64(fields[19]);
 }
 
+uint64_t own_start_time() {
+  static pid_t read_by = 0;
+  static uint64_t start = 0;
+  if (pid_t self = ::getpid(); self != read_by) {
+    start = process_start_time(self).value_or(0);
+    read_by = self;
+  }
+  return start;
+}
+
 bool is_same_process_alive(pid_t pid, uint64_t start_time) {
   if (pid <= 0) return false;
   auto fields = stat_fields(pid);

@@ -16,6 +16,8 @@ namespace quai::sys {
 /// Field 22 of /proc/PID/stat (start time in clock ticks): with the pid, it identifies a
 /// process across pid reuse. NotFound when the process is gone.
 Result<uint64_t> process_start_time(pid_t pid);
+/// This process's start time, read once per process (a fork reads its own).
+uint64_t own_start_time();
 /// True when pid is alive (not a zombie) and started at start_time.
 bool is_same_process_alive(pid_t pid, uint64_t start_time);
 

@@ -23,7 +23,8 @@ namespace quai::engine::internal {
 struct Endpoint {
   net::NetworkRecord network;
   net::Ipv4 address;
-  std::string holder;  // what the claim names (claim_endpoints)
+  std::string holder;              // what the claim names (claim_endpoints)
+  std::vector<std::string> names;  // the container's there: its name and aliases
 };
 
 /// The nftables table of this engine's networks (net/firewall.h).
@@ -89,6 +90,8 @@ class NamespaceSetup {
 };
 /// The claims a killed monitor of the container left (free already, but still on disk).
 void release_dead_claims(Engine& engine, const ContainerRecord& record);
+/// Gives the endpoints' claims back (those `holder` still holds); returns them.
+std::vector<Endpoint> release_endpoints(Engine& engine, const std::vector<Endpoint>& endpoints);
 /// Gives back every claim this monitor holds for the container, `network connect`'s
 /// included; returns them.
 std::vector<Endpoint> release_own_claims(Engine& engine, const ContainerRecord& record);
@@ -106,11 +109,17 @@ Status disconnect_container(Engine& engine, const std::string& network,
 
 /// How containers find each other by name (docs/DECISIONS.md): a container's /etc/hosts
 /// holds Docker's defaults, its own address on each network (or 127.0.1.1), then every other
-/// running container on its user-defined networks by name and aliases.
-/// Writes the container's hosts file (when `own`: it joined, not left), then rewrites in
-/// place those of the other containers on its user-defined networks, each network's claims
-/// locked meanwhile so that containers joining at once still list each other.
+/// running container on its user-defined networks by name and aliases (as their claims give
+/// them), then its --link names.
+enum class HostsUpdate {
+  Own,             // the container's file, written whole
+  Announce,        // a line for it added to the files of the others on `endpoints`
+  OwnAndAnnounce,  // both: it joined
+  Withdraw         // its line taken out of the others' files: it left
+};
+/// Each file is written in place (it is bind-mounted on a container's /etc/hosts), under the
+/// lock of each network's claims, so that containers joining at once still list each other.
 Status write_hosts_files(Engine& engine, const ContainerRecord& record,
-                         const std::vector<Endpoint>& endpoints, bool own);
+                         const std::vector<Endpoint>& endpoints, HostsUpdate update);
 
 }  // namespace quai::engine::internal
