@@ -3,7 +3,7 @@
 #   throughput: iperf3 (Debian's) between two containers on a quai network, against two
 #               network namespaces joined by a plain veth pair (the limit)
 #   join:       `quai run --rm busybox true` on a quai network against --network none,
-#               alternating
+#               in a shuffled order
 #   published:  wrk against busybox httpd behind a port published on 127.0.0.1, quai against
 #               podman (CNI's bridge and portmap, runc) with the same image: a 1 MiB file
 #               (MB/s) and a small one (requests/s), rounds alternating between the two
@@ -64,12 +64,11 @@ ip netns add "$NS_A"; ip netns add "$NS_B"
 ip link add qbv-a netns "$NS_A" mtu "$MTU" type veth peer qbv-b netns "$NS_B" mtu "$MTU"
 ip -n "$NS_A" addr add 10.250.0.1/24 dev qbv-a; ip -n "$NS_A" link set qbv-a up
 ip -n "$NS_B" addr add 10.250.0.2/24 dev qbv-b; ip -n "$NS_B" link set qbv-b up
-veth=()
-for _ in $(seq "$ROUNDS"); do
+veth_round() {
   ip netns exec "$NS_A" iperf3 -s -D -1 >/dev/null
   sleep 0.2
   veth+=("$(ip netns exec "$NS_B" iperf3 -J -t "$SECS" -c 10.250.0.1 | gbits)")
-done
+}
 
 # --- quai: the Debian image with the host's iperf3 bound in (the same Debian release)
 "$QUAI" --root "$T/root" image bootstrap busybox >/dev/null
@@ -88,24 +87,30 @@ $Q network create --subnet 10.251.0.0/24 bench >/dev/null
 $Q run -d --name srv --network bench --ip 10.251.0.10 "${binds[@]}" debian:bookworm \
   sh -c 'while true; do iperf3 -s -1 >/dev/null 2>&1; done' >/dev/null
 sleep 0.5
-bridge=()
-for _ in $(seq "$ROUNDS"); do
+bridge_round() {
   bridge+=("$($Q run --rm --network bench "${binds[@]}" debian:bookworm \
     iperf3 -J -t "$SECS" -c 10.251.0.10 | gbits)")
   sleep 0.2
+}
+# Each round measures both, the first one in turn: the machine's drift weighs on both alike.
+veth=() bridge=()
+for round in $(seq "$ROUNDS"); do
+  if [ $((round % 2)) = 1 ]; then veth_round; bridge_round; else bridge_round; veth_round; fi
 done
 
-# --- the time a network adds to `quai run`: the two commands alternate, so that the machine's
-# drift (2 cores, the kernel deleting the last run's namespace) weighs on both alike. The
-# network holds one other container (the iperf3 server), whose hosts file each join rewrites.
+# --- the time a network adds to `quai run`: the two commands in a shuffled order (shuf), so
+# that what the run before leaves to the kernel (a namespace and its veth to delete, on 2
+# cores) weighs on both alike. Strict alternation does not: there every network run follows a
+# run without one, and on this machine that alone made the difference 3-4 ms larger than in
+# any shuffled order. The network holds one other container (the iperf3 server).
 elapsed_ms() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.2f\n", (b - a) * 1000}'; }
+for _ in 1 2 3 4 5; do  # warm-up
+  $Q run --rm --network none busybox true; $Q run --rm --network bench busybox true
+done
 none=() joined=()
-for i in $(seq $((RUNS + 5))); do
-  t0=$EPOCHREALTIME; $Q run --rm --network none busybox true
-  t1=$EPOCHREALTIME; $Q run --rm --network bench busybox true
-  t2=$EPOCHREALTIME
-  [ "$i" -le 5 ] && continue  # warm-up
-  none+=("$(elapsed_ms "$t0" "$t1")") joined+=("$(elapsed_ms "$t1" "$t2")")
+for mode in $( (yes none | head -n "$RUNS"; yes bench | head -n "$RUNS") | shuf); do
+  t0=$EPOCHREALTIME; $Q run --rm --network "$mode" busybox true; t1=$EPOCHREALTIME
+  if [ "$mode" = none ]; then none+=("$(elapsed_ms "$t0" "$t1")"); else joined+=("$(elapsed_ms "$t0" "$t1")"); fi
 done
 printf '%s\n' "${none[@]}" >"$RESULTS/network-join-none.txt"
 printf '%s\n' "${joined[@]}" >"$RESULTS/network-join-bench.txt"
