@@ -38,8 +38,8 @@ Result<uint64_t> process_start_time(pid_t pid) {
 }
 
 uint64_t own_start_time() {
-  static pid_t read_by = 0;
-  static uint64_t start = 0;
+  thread_local pid_t read_by = 0;  // per thread: no lock, and one read each
+  thread_local uint64_t start = 0;
   if (pid_t self = ::getpid(); self != read_by) {
     start = process_start_time(self).value_or(0);
     read_by = self;
