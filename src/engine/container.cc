@@ -158,7 +158,9 @@ Json endpoint_to_json(const std::string& address, const std::vector<std::string>
 }
 
 Json networking_config_to_json(const ContainerRecord& c) {
-  Json endpoints = {{c.network_mode, endpoint_to_json(c.ipv4_address, c.network_aliases)}};
+  Json endpoints = Json::object();
+  if (!c.left_network_mode)
+    endpoints[c.network_mode] = endpoint_to_json(c.ipv4_address, c.network_aliases);
   for (const auto& more : c.more_networks)
     endpoints[more.network] = endpoint_to_json(more.ipv4_address, more.aliases);
   return {{"EndpointsConfig", endpoints}};
@@ -166,6 +168,7 @@ Json networking_config_to_json(const ContainerRecord& c) {
 
 Status networking_config_from_json(const JsonReader& r, ContainerRecord& c) {
   auto endpoints = TRY(r.object("EndpointsConfig"));
+  c.left_network_mode = !endpoints.has(c.network_mode);
   for (const auto& [name, _] : endpoints.value().items()) {
     auto endpoint = TRY(endpoints.object(name));
     NetworkAttachment attachment{name, "", TRY(endpoint.strings("Aliases"))};

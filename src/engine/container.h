@@ -88,6 +88,9 @@ struct ContainerRecord {
   std::vector<std::string> network_aliases;  // --network-alias: more names for it there
   std::vector<std::string> links;            // --link NAME[:ALIAS]
   std::vector<NetworkAttachment> more_networks;
+  // `network disconnect` from NetworkMode's network, which stays named there (as in Docker):
+  // the record's EndpointsConfig no longer lists it.
+  bool left_network_mode = false;
   std::vector<std::string> extra_hosts;  // --add-host NAME:IP
   std::vector<std::string> dns, dns_search, dns_options;
   std::vector<PortBinding> port_bindings;  // -p

@@ -311,8 +311,12 @@ bool Monitor::back_off() {
 
 void Monitor::reread_networks() {
   record_stamp_ = stamp_of(engine_.record_path(record_.id));
-  if (auto fresh = engine_.read_record(record_.id); fresh)
+  if (auto fresh = engine_.read_record(record_.id); fresh) {
     record_.more_networks = fresh->more_networks;
+    record_.left_network_mode = fresh->left_network_mode;
+    record_.ipv4_address = fresh->ipv4_address;
+    record_.network_aliases = fresh->network_aliases;
+  }
 }
 
 std::vector<internal::Endpoint> Monitor::leave_networks() {

@@ -160,7 +160,8 @@ bool joins_networks(const ContainerRecord& record) {
 std::vector<NetworkAttachment> attachments(const ContainerRecord& record) {
   std::vector<NetworkAttachment> all;
   if (!joins_networks(record)) return all;
-  all.push_back({record.network_mode, record.ipv4_address, record.network_aliases});
+  if (!record.left_network_mode)
+    all.push_back({record.network_mode, record.ipv4_address, record.network_aliases});
   all.insert(all.end(), record.more_networks.begin(), record.more_networks.end());
   return all;
 }
@@ -668,12 +669,20 @@ Status connect_container(Engine& engine, const std::string& network_name,
     return fail(Errc::Busy, "container {} is on {} networks already", record.name, already.size());
   TRY(check_address(network, wanted.ipv4_address));
   NetworkAttachment attachment{network.name, wanted.ipv4_address, wanted.aliases};
-  record.more_networks.push_back(attachment);
+  ContainerRecord before = record;
+  // Back on NetworkMode's network after a disconnect: listed there again, with what is asked.
+  NetworkAttachment mode{record.network_mode, "", {}};
+  if (record.left_network_mode && same_network(mode, network)) {
+    record.left_network_mode = false;
+    record.ipv4_address = wanted.ipv4_address;
+    record.network_aliases = wanted.aliases;
+  } else {
+    record.more_networks.push_back(attachment);
+  }
   TRY(engine.write_record(record));
   if (!has_namespace(view.state)) return ok();  // joined at the next start
   if (auto joined = join_running(engine, view, record, attachment); !joined) {
-    record.more_networks.pop_back();
-    (void)engine.write_record(record);
+    (void)engine.write_record(before);
     return joined;
   }
   return ok();
@@ -688,17 +697,15 @@ Status disconnect_container(Engine& engine, const std::string& network_name,
   auto& more = record.more_networks;
   auto found = std::ranges::find_if(
       more, [&](const NetworkAttachment& attachment) { return same_network(attachment, network); });
-  if (found == more.end()) {
-    bool primary = joins_networks(record) && same_network(attachments(record).front(), network);
-    if (primary)
-      return fail(Errc::Unsupported,
-                  "container {} is on network {} since it was created (--network): leaving it is "
-                  "not supported yet",
-                  record.name, network.name);
+  NetworkAttachment mode{record.network_mode, "", {}};
+  if (found != more.end()) {
+    more.erase(found);
+  } else if (joins_networks(record) && !record.left_network_mode && same_network(mode, network)) {
+    record.left_network_mode = true;  // NetworkMode still names it, as Docker's does
+  } else {
     return fail(Errc::NotFound, "container {} is not connected to network {}", record.id,
                 network.name);
   }
-  more.erase(found);
   TRY(engine.write_record(record));
   auto networks = TRY(open_networks(engine));
   if (has_namespace(view.state)) {

@@ -544,6 +544,46 @@ TEST_F(QuaiNetwork, ARunningContainerConnectsToAnotherNetworkAndLeavesIt) {
       << both.both();
 }
 
+TEST_F(QuaiNetwork, AContainerLeavesTheNetworkItWasCreatedOnAndComesBack) {
+  std::string front = create_network("front", "10.225.0.0/24");
+  create_network("back", "10.226.0.0/24");
+  auto peer = quai({"run", "-d", "--name", "peer", "--network", "front", "busybox", "sleep", "60"});
+  ASSERT_EQ(peer.exit_code, 0) << peer.both();
+  auto app = quai({"run", "-d", "--name", "app", "--network", "front", "--network-alias", "api",
+                   "busybox", "sleep", "60"});
+  ASSERT_EQ(app.exit_code, 0) << app.both();
+  ASSERT_EQ(quai({"network", "connect", "back", "app"}).exit_code, 0);
+  EXPECT_TRUE(contains(quai({"exec", "peer", "cat", "/etc/hosts"}).out, "\tapp api\n"));
+
+  auto left = quai({"network", "disconnect", "front", "app"});
+  ASSERT_EQ(left.exit_code, 0) << left.both();
+  auto addresses = quai({"exec", "app", "ip", "-4", "-o", "addr"});
+  EXPECT_FALSE(contains(addresses.out, "10.225.0.")) << addresses.out;
+  EXPECT_TRUE(contains(addresses.out, "inet 10.226.0.2/24")) << addresses.out;
+  EXPECT_FALSE(contains(quai({"exec", "peer", "cat", "/etc/hosts"}).out, "app"));
+  EXPECT_EQ(entries(root() + "/networks/" + front + "/ips"),
+            std::vector<std::string>{"10.225.0.2"});
+  // As in Docker: NetworkMode still names it, the networks joined do not.
+  auto mode = quai({"inspect", "-f", "{{.HostConfig.NetworkMode}}", "app"});
+  EXPECT_EQ(mode.out, "front\n");
+  auto networks = quai({"inspect", "-f", "{{json .NetworkSettings.Networks}}", "app"});
+  EXPECT_FALSE(contains(networks.out, "\"front\"")) << networks.out;
+  auto twice = quai({"network", "disconnect", "front", "app"});
+  EXPECT_TRUE(contains(twice.err, "is not connected to network front")) << twice.both();
+
+  // A restart keeps it off front: its one network, back, is eth0 now.
+  ASSERT_EQ(quai({"restart", "-t", "0", "app"}).exit_code, 0);
+  addresses = quai({"exec", "app", "ip", "-4", "-o", "addr"});
+  EXPECT_TRUE(contains(addresses.out, "eth0    inet 10.226.0.")) << addresses.out;
+  EXPECT_FALSE(contains(addresses.out, "10.225.0.")) << addresses.out;
+
+  auto back = quai({"network", "connect", "--alias", "again", "front", "app"});
+  ASSERT_EQ(back.exit_code, 0) << back.both();
+  EXPECT_TRUE(contains(quai({"exec", "peer", "cat", "/etc/hosts"}).out, "\tapp again\n"));
+  auto reached = quai({"exec", "peer", "ping", "-c", "1", "-W", "2", "again"});
+  EXPECT_EQ(reached.exit_code, 0) << reached.both();
+}
+
 // The rule, not a missing route: a container given a default route on an internal network
 // still reaches nothing beyond it.
 TEST_F(QuaiNetwork, AnInternalNetworkLetsNothingOut) {
