@@ -354,7 +354,8 @@ Result<std::unique_ptr<internal::NamespaceSetup>> Monitor::start_network() {
 int Monitor::run() {
   auto log = LogWriter::open(engine_.log_path(record_.id));
   if (log) log_.emplace(std::move(*log));
-  record_stamp_ = stamp_of(engine_.record_path(record_.id));  // as the CLI wrote it
+  // The record as the CLI wrote it; only leave_networks() looks, for a container on networks.
+  if (internal::joins_networks(record_)) record_stamp_ = stamp_of(engine_.record_path(record_.id));
   auto listener = listen_attach_socket(engine_.attach_socket(record_.id));
   if (listener) listener_ = std::move(*listener);
   if (auto root = internal::mount_container_root(engine_, record_); !root || !log) {

@@ -42,6 +42,11 @@ bool same_network(const NetworkAttachment& attachment, const net::NetworkRecord&
   return attachment.network == network.name || network.id.starts_with(attachment.network);
 }
 
+// Whether NetworkMode names the network, joined or left (left_network_mode).
+bool is_network_mode(const ContainerRecord& record, const net::NetworkRecord& network) {
+  return same_network({record.network_mode, "", {}}, network);
+}
+
 Result<net::NetworkStore> open_networks(Engine& engine) {
   return net::NetworkStore::open(engine.root());
 }
@@ -520,13 +525,14 @@ Status write_hosts_files(Engine& engine, const ContainerRecord& record,
       locks.push_back(TRY(networks.lock_claims(endpoint.network)));
     auto on_network = members(engine, networks, endpoint.network);
     // The others learn of it, or forget it, by one line: their files stay theirs otherwise.
-    std::string line = endpoint.names.empty() ? "" : host_line(endpoint.address, endpoint.names);
+    bool edits = update != HostsUpdate::Own && !endpoint.names.empty();
+    std::string line = edits ? host_line(endpoint.address, endpoint.names) : "";
     for (const auto& member : on_network) {
-      if (line.empty() || member.container == record.id) continue;
-      if (update == HostsUpdate::Announce || update == HostsUpdate::OwnAndAnnounce)
-        add_line(hosts_file(engine, member.container), line);
-      else if (update == HostsUpdate::Withdraw)
+      if (!edits || member.container == record.id) continue;
+      if (update == HostsUpdate::Withdraw)
         remove_line(hosts_file(engine, member.container), line);
+      else
+        add_line(hosts_file(engine, member.container), line);
     }
     everyone.insert(everyone.end(), on_network.begin(), on_network.end());
   }
@@ -541,9 +547,25 @@ Status write_hosts_files(Engine& engine, const ContainerRecord& record,
 
 namespace {
 
-// Every claim of the container's on its networks that `release` picks; the ones given back.
+using HolderPick = std::function<bool(std::string_view holder)>;
+
+// The container's claims on one network that `release` picks, given back; those.
+std::vector<Endpoint> release_on(net::NetworkStore& networks, const net::NetworkRecord& network,
+                                 std::string_view container, const HolderPick& release) {
+  std::vector<Endpoint> released;
+  auto claims = networks.claims_with_names(network);
+  if (!claims) return released;
+  for (auto& [address, claim] : *claims) {
+    if (holder_container(claim.holder) != container || !release(claim.holder)) continue;
+    (void)networks.release_address(network, address, claim.holder);
+    released.push_back({network, address, claim.holder, std::move(claim.names)});
+  }
+  return released;
+}
+
+// The same on every network the container joins.
 std::vector<Endpoint> release_claims(Engine& engine, const ContainerRecord& record,
-                                     const std::function<bool(std::string_view holder)>& release) {
+                                     const HolderPick& release) {
   std::vector<Endpoint> released;
   auto wanted = attachments(record);
   if (wanted.empty()) return released;  // none, host, container:ID: no store to open
@@ -552,13 +574,8 @@ std::vector<Endpoint> release_claims(Engine& engine, const ContainerRecord& reco
   for (const auto& attachment : wanted) {
     auto network = find_network(engine, *networks, attachment.network);
     if (!network) continue;
-    auto claims = networks->claims_with_names(*network);
-    if (!claims) continue;
-    for (auto& [address, claim] : *claims) {
-      if (holder_container(claim.holder) != record.id || !release(claim.holder)) continue;
-      (void)networks->release_address(*network, address, claim.holder);
-      released.push_back({*network, address, claim.holder, std::move(claim.names)});
-    }
+    auto on_network = release_on(*networks, *network, record.id, release);
+    released.insert(released.end(), on_network.begin(), on_network.end());
   }
   return released;
 }
@@ -671,8 +688,7 @@ Status connect_container(Engine& engine, const std::string& network_name,
   NetworkAttachment attachment{network.name, wanted.ipv4_address, wanted.aliases};
   ContainerRecord before = record;
   // Back on NetworkMode's network after a disconnect: listed there again, with what is asked.
-  NetworkAttachment mode{record.network_mode, "", {}};
-  if (record.left_network_mode && same_network(mode, network)) {
+  if (record.left_network_mode && is_network_mode(record, network)) {
     record.left_network_mode = false;
     record.ipv4_address = wanted.ipv4_address;
     record.network_aliases = wanted.aliases;
@@ -697,10 +713,10 @@ Status disconnect_container(Engine& engine, const std::string& network_name,
   auto& more = record.more_networks;
   auto found = std::ranges::find_if(
       more, [&](const NetworkAttachment& attachment) { return same_network(attachment, network); });
-  NetworkAttachment mode{record.network_mode, "", {}};
   if (found != more.end()) {
     more.erase(found);
-  } else if (joins_networks(record) && !record.left_network_mode && same_network(mode, network)) {
+  } else if (joins_networks(record) && !record.left_network_mode &&
+             is_network_mode(record, network)) {
     record.left_network_mode = true;  // NetworkMode still names it, as Docker's does
   } else {
     return fail(Errc::NotFound, "container {} is not connected to network {}", record.id,
@@ -715,12 +731,7 @@ Status disconnect_container(Engine& engine, const std::string& network_name,
     }
   }
   // Whatever the status: a monitor waiting to restart holds its claims too.
-  std::vector<Endpoint> left;
-  for (auto& [address, claim] : TRY(networks.claims_with_names(network))) {
-    if (holder_container(claim.holder) != record.id) continue;
-    (void)networks.release_address(network, address, claim.holder);
-    left.push_back({network, address, claim.holder, std::move(claim.names)});
-  }
+  auto left = release_on(networks, network, record.id, [](std::string_view) { return true; });
   TRY(write_hosts_files(engine, record, held_endpoints(engine, networks, record),
                         HostsUpdate::Own));
   return write_hosts_files(engine, record, left, HostsUpdate::Withdraw);
